@@ -1,0 +1,9 @@
+"""App config for mlrange.assessments."""
+
+from django.apps import AppConfig
+
+
+class AssessmentsConfig(AppConfig):
+    name = "mlrange.assessments"
+    label = "assessments"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,17 @@
+"""Template context shared by every page."""
+
+from django.http import HttpRequest
+
+
+def site(request: HttpRequest) -> dict[str, object]:
+    return {
+        "site_name": "MLRange",
+        "nav": [
+            ("Guide", "home"),
+            ("Levels", "catalog:levels"),
+            ("Learning path", "catalog:path"),
+            ("Quizzes", "assessments:index"),
+            ("Labs", "labs:index"),
+            ("Dashboard", "progress:dashboard"),
+        ],
+    }

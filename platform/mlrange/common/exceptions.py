@@ -1,0 +1,47 @@
+"""Domain errors and the one place that maps them to HTTP responses."""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+
+class ApplicationError(Exception):
+    """A rule of the domain was broken by the caller: becomes a 4xx with this message."""
+
+    status_code: int = status.HTTP_400_BAD_REQUEST
+
+    def __init__(self, message: str, *, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extra = extra or {}
+
+
+class TooManyInFlightError(ApplicationError):
+    """The caller already has as many runs in progress as allowed."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+
+
+class ServiceUnavailableError(ApplicationError):
+    """A part the request needs (the sandbox, say) is not available on this host."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Turn domain and Django errors into DRF responses with a `detail` message."""
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        exc = exceptions.ValidationError(detail)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if isinstance(exc, ApplicationError):
+        return Response({"detail": exc.message, **exc.extra}, status=exc.status_code)
+    return exception_handler(exc, context)

@@ -1,0 +1,14 @@
+"""Template filters used across apps."""
+
+import markdown as md
+from django import template
+from django.utils.safestring import SafeString, mark_safe
+
+register = template.Library()
+
+
+@register.filter(name="markdown")
+def render_markdown(text: str) -> SafeString:
+    """Render trusted curriculum Markdown (never learner input) to HTML."""
+    html = md.markdown(text or "", extensions=["fenced_code", "tables", "sane_lists"])
+    return mark_safe(html)  # noqa: S308 -- curriculum files are reviewed content, not user input

@@ -1,0 +1,15 @@
+"""Page routes of mlrange.labs."""
+
+from django.urls import path
+from django.views.generic import TemplateView
+
+app_name = "labs"
+urlpatterns = [
+    path(
+        "",
+        TemplateView.as_view(
+            template_name="placeholders/soon.html", extra_context={"title": "index"}
+        ),
+        name="index",
+    ),
+]

@@ -1,0 +1,1 @@
+"""The sandbox: bubblewrap-confined Jupyter kernels and graders. Imports no Django."""

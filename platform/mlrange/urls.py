@@ -1,0 +1,37 @@
+"""Top-level routes: pages, the versioned API, its schema and docs, and the admin."""
+
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, include, path
+from django.views.generic import TemplateView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from mlrange.accounts.apis import TokenObtainApi
+from mlrange.ops.apis import HealthApi
+
+api_v1: list[URLPattern | URLResolver] = [
+    path("auth/token/", TokenObtainApi.as_view(), name="auth-token"),
+    path("health/", HealthApi.as_view(), name="health"),
+    path("", include("mlrange.catalog.api_urls")),
+    path("", include("mlrange.assessments.api_urls")),
+    path("", include("mlrange.labs.api_urls")),
+    path("", include("mlrange.progress.api_urls")),
+]
+
+urlpatterns = [
+    path(
+        "",
+        TemplateView.as_view(
+            template_name="placeholders/soon.html", extra_context={"title": "MLRange"}
+        ),
+        name="home",
+    ),
+    path("", include("mlrange.catalog.urls")),
+    path("accounts/", include("mlrange.accounts.urls")),
+    path("quizzes/", include("mlrange.assessments.urls")),
+    path("labs/", include("mlrange.labs.urls")),
+    path("dashboard/", include("mlrange.progress.urls")),
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,33 @@
+"""Shared fixtures: API clients, users, and helpers for tests that start real processes."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests.factories import UserFactory
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def learner(db):
+    return UserFactory.create(username="ada")
+
+
+@pytest.fixture
+def other_learner(db):
+    return UserFactory.create(username="mallory")
+
+
+@pytest.fixture
+def instructor(db):
+    return UserFactory.create(username="grace", role="instructor")
+
+
+@pytest.fixture
+def learner_client(learner) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(learner)
+    return client
