@@ -202,7 +202,7 @@ ATLAS_DATA_FILE = CURRICULUM_DIR / "reference" / "mitre-atlas-5.6.0.yaml"
 # Sandbox (see mlrange.sandbox): a separate world-readable virtualenv runs kernels and graders.
 SANDBOX_RUNTIME = Path(env.str("MLRANGE_RUNTIME", default="/opt/mlrange/runtime"))
 SANDBOX_RUN_DIR = Path(env.str("MLRANGE_SANDBOX_RUN_DIR", default="/tmp/mlrange-sandbox"))  # noqa: S108 -- short path: ZMQ ipc socket paths must stay under 107 bytes; the sandbox code creates it 0711 and per-run dirs 0700
-SANDBOX_ASSETS_DIR = Path(env.str("MLRANGE_ASSETS_DIR", default=str(VAR_DIR / "lab-assets")))
+SANDBOX_ASSETS_DIR = Path(env.str("MLRANGE_ASSETS_DIR", default=str(SANDBOX_RUNTIME.parent / "lab-assets")))
 SANDBOX_POOL_SIZE = env.int("MLRANGE_POOL_SIZE", default=2)
 SANDBOX_EXEC_TIMEOUT = env.float("MLRANGE_EXEC_TIMEOUT", default=60.0)
 SANDBOX_MEMORY_MB = env.int("MLRANGE_SANDBOX_MEMORY_MB", default=4096)
