@@ -166,7 +166,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Celery: the embedded default is kombu's filesystem transport under var/queue.
-QUEUE_DIR = VAR_DIR / "queue"
+QUEUE_DIR = Path(env.str("MLRANGE_QUEUE_DIR", default=str(VAR_DIR / "queue")))
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for sub in ("in", "processed"):
