@@ -169,12 +169,13 @@ SPECTACULAR_SETTINGS = {
 QUEUE_DIR = Path(env.str("MLRANGE_QUEUE_DIR", default=str(VAR_DIR / "queue")))
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for sub in ("in", "processed"):
+    for sub in ("in", "processed", "control"):
         (QUEUE_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(QUEUE_DIR / "in"),
         "data_folder_out": str(QUEUE_DIR / "in"),
         "processed_folder": str(QUEUE_DIR / "processed"),
+        "control_folder": str(QUEUE_DIR / "control"),
         "store_processed": False,
         "polling_interval": 0.02,
     }
@@ -188,7 +189,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"mlrange.labs.tasks.*": {"queue": "labs"}}
+CELERY_TASK_ROUTES = {"mlrange.labs.tasks.submission_execute_task": {"queue": "labs"}}
+CELERY_BEAT_SCHEDULE = {
+    "sweep-stuck-submissions": {"task": "mlrange.labs.tasks.submissions_sweep_task", "schedule": 30.0},
+}
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=330)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -207,6 +211,8 @@ SANDBOX_POOL_SIZE = env.int("MLRANGE_POOL_SIZE", default=2)
 SANDBOX_EXEC_TIMEOUT = env.float("MLRANGE_EXEC_TIMEOUT", default=60.0)
 SANDBOX_MEMORY_MB = env.int("MLRANGE_SANDBOX_MEMORY_MB", default=4096)
 SANDBOX_OUTPUT_LIMIT = env.int("MLRANGE_OUTPUT_LIMIT", default=1_000_000)
+SANDBOX_PRELOAD = env.str("MLRANGE_PRELOAD", default="import numpy, torch")
+SANDBOX_WARM_ON_START = env.bool("MLRANGE_WARM_POOL", default=True)
 LABS_MAX_IN_FLIGHT = env.int("MLRANGE_MAX_IN_FLIGHT", default=3)
 LABS_SUBMISSION_DEADLINE = env.int("MLRANGE_SUBMISSION_DEADLINE", default=600)
 LABS_MAX_CODE_BYTES = env.int("MLRANGE_MAX_CODE_BYTES", default=200_000)

@@ -16,7 +16,7 @@ REDIS_URL = os.environ.get("MLRANGE_TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
 
 
 def _filesystem_connection(queue_dir: Path) -> Connection:
-    for sub in ("in", "processed"):
+    for sub in ("in", "processed", "control"):
         (queue_dir / sub).mkdir(parents=True, exist_ok=True)
     return Connection(
         "filesystem://",
@@ -24,6 +24,7 @@ def _filesystem_connection(queue_dir: Path) -> Connection:
             "data_folder_in": str(queue_dir / "in"),
             "data_folder_out": str(queue_dir / "in"),
             "processed_folder": str(queue_dir / "processed"),
+            "control_folder": str(queue_dir / "control"),
         },
     )
 

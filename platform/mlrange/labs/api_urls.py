@@ -1,5 +1,13 @@
 """API routes of mlrange.labs, mounted under /api/v1/."""
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from mlrange.labs import apis
+
+urlpatterns = [
+    path("labs/", apis.LabListApi.as_view(), name="lab-list"),
+    path("labs/<slug:slug>/", apis.LabDetailApi.as_view(), name="lab-detail"),
+    path("labs/<slug:slug>/submissions/", apis.SubmissionCreateApi.as_view(), name="lab-submission-create"),
+    path("labs/<slug:slug>/submissions/mine/", apis.SubmissionListApi.as_view(), name="lab-submission-list"),
+    path("submissions/<uuid:submission_id>/", apis.SubmissionDetailApi.as_view(), name="submission-detail"),
+]

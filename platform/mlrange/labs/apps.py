@@ -1,4 +1,6 @@
-"""App config for mlrange.labs."""
+"""App config for mlrange.labs: ties the per-process kernel pool to Celery's worker lifecycle."""
+
+from typing import Any
 
 from django.apps import AppConfig
 
@@ -7,3 +9,26 @@ class LabsConfig(AppConfig):
     name = "mlrange.labs"
     label = "labs"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from celery.signals import worker_process_init, worker_process_shutdown
+
+        worker_process_init.connect(_warm_pool, weak=False)
+        worker_process_shutdown.connect(_stop_pool, weak=False)
+
+
+def _warm_pool(**_: Any) -> None:
+    """After the prefork child exists (never before the fork), start its warm kernels."""
+    from django.conf import settings
+
+    if settings.SANDBOX_WARM_ON_START:
+        from mlrange.labs import runner
+
+        if runner.sandbox_problem() is None:
+            runner.get_pool()
+
+
+def _stop_pool(**_: Any) -> None:
+    from mlrange.labs import runner
+
+    runner.shutdown_pool()

@@ -1,15 +1,15 @@
 """Page routes of mlrange.labs."""
 
 from django.urls import path
-from django.views.generic import TemplateView
+
+from mlrange.labs import views
 
 app_name = "labs"
 urlpatterns = [
-    path(
-        "",
-        TemplateView.as_view(
-            template_name="placeholders/soon.html", extra_context={"title": "index"}
-        ),
-        name="index",
-    ),
+    path("", views.lab_list, name="index"),
+    path("submissions/<uuid:submission_id>/", views.submission_detail, name="submission"),
+    path("submissions/<uuid:submission_id>/status/", views.submission_status, name="submission_status"),
+    path("<slug:slug>/", views.lab_detail, name="detail"),
+    path("<slug:slug>/submit/", views.lab_submit, name="submit"),
+    path("<slug:slug>/starter.ipynb", views.lab_notebook, name="notebook"),
 ]

@@ -1,0 +1,185 @@
+"""REST API for labs and submissions (owner-only: another learner's submission is a 404)."""
+
+from uuid import UUID
+
+from django.http import Http404
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from mlrange.accounts.selectors import user_from_request
+from mlrange.labs import content, selectors, services
+from mlrange.labs.models import Lab, Submission
+
+
+def _lab_or_404(slug: str) -> Lab:
+    try:
+        return selectors.lab_get_active(slug=slug)
+    except Lab.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+class LabSummarySerializer(serializers.ModelSerializer[Lab]):
+    subskill = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    level = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Lab
+        fields = ("slug", "title", "summary", "subskill", "level", "atlas", "owasp", "time_budget_minutes", "url")
+
+    def get_url(self, lab: Lab) -> str:
+        return reverse("api:lab-detail", kwargs={"slug": lab.slug})
+
+
+class LabListApi(APIView):
+    permission_classes = [AllowAny]
+    pagination_class = None
+
+    @extend_schema(summary="List the labs", tags=["labs"], responses=LabSummarySerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return Response(LabSummarySerializer(selectors.lab_list_active(), many=True).data)
+
+
+class LabDetailApi(APIView):
+    permission_classes = [AllowAny]
+
+    class OutputSerializer(LabSummarySerializer):
+        brief_markdown = serializers.CharField()
+        starter_code = serializers.CharField()
+        notebook_url = serializers.CharField()
+        artifacts = serializers.ListField(child=serializers.DictField())
+        tiers = serializers.ListField(child=serializers.DictField())
+        pass_points = serializers.FloatField()
+        max_points = serializers.FloatField()
+
+        class Meta(LabSummarySerializer.Meta):
+            fields = (
+                *LabSummarySerializer.Meta.fields,
+                "brief_markdown",
+                "starter_code",
+                "notebook_url",
+                "artifacts",
+                "tiers",
+                "pass_points",
+                "max_points",
+            )
+
+    @extend_schema(summary="A lab's brief, starter code and scoring", tags=["labs"], responses=OutputSerializer)
+    def get(self, request: Request, slug: str) -> Response:
+        lab = _lab_or_404(slug)
+        pack = content.lab_pack(lab.slug)
+        lab.brief_markdown = pack.brief_markdown  # type: ignore[attr-defined]  # serializer-only attributes
+        lab.starter_code = pack.starter_code  # type: ignore[attr-defined]
+        lab.notebook_url = reverse("labs:notebook", kwargs={"slug": lab.slug})  # type: ignore[attr-defined]
+        lab.artifacts = pack.artifacts  # type: ignore[attr-defined]
+        lab.tiers = pack.tiers  # type: ignore[attr-defined]
+        return Response(self.OutputSerializer(lab).data)
+
+
+class SubmissionSerializer(serializers.ModelSerializer[Submission]):
+    lab = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    queue_position = serializers.SerializerMethodField()
+    is_final = serializers.BooleanField(read_only=True)
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Submission
+        fields = (
+            "id",
+            "url",
+            "lab",
+            "mode",
+            "source",
+            "status",
+            "is_final",
+            "queue_position",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "score",
+            "passed",
+            "checks",
+            "metrics",
+            "outputs",
+            "message",
+            "execution_seconds",
+            "grading_seconds",
+        )
+
+    def get_queue_position(self, submission: Submission) -> int | None:
+        return selectors.submission_queue_position(submission=submission)
+
+    def get_url(self, submission: Submission) -> str:
+        return reverse("api:submission-detail", kwargs={"submission_id": submission.pk})
+
+
+class SubmissionCreateApi(APIView):
+    permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    class InputSerializer(serializers.Serializer[dict[str, object]]):
+        mode = serializers.ChoiceField(choices=Submission.Mode.choices, help_text="run: scratch; grade: score it")
+        code = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+        notebook = serializers.FileField(required=False, help_text="An .ipynb file (multipart upload)")
+
+        def validate(self, attrs: dict[str, object]) -> dict[str, object]:
+            if ("code" in attrs) == ("notebook" in attrs):
+                raise serializers.ValidationError("Send either `code` or `notebook`, not both and not neither.")
+            return attrs
+
+    @extend_schema(
+        summary="Submit code or a notebook to run or grade",
+        tags=["labs"],
+        request={"application/json": InputSerializer, "multipart/form-data": InputSerializer},
+        responses={
+            202: SubmissionSerializer,
+            400: OpenApiResponse(description="Invalid input; `detail` says what to fix"),
+            429: OpenApiResponse(description="Too many runs in flight"),
+            503: OpenApiResponse(description="The sandbox is unavailable on this host"),
+        },
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        lab = _lab_or_404(slug)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data.get("notebook")
+        user = user_from_request(request)
+        submission = services.submission_create(
+            learner=user,
+            lab=lab,
+            mode=data.validated_data["mode"],
+            code=data.validated_data.get("code"),
+            notebook=upload.read() if upload is not None else None,
+            notebook_name=getattr(upload, "name", "") or "",
+        )
+        return Response(SubmissionSerializer(submission).data, status=status.HTTP_202_ACCEPTED)
+
+
+class SubmissionListApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(summary="Your submissions to a lab, newest first", tags=["labs"], responses=SubmissionSerializer(many=True))
+    def get(self, request: Request, slug: str) -> Response:
+        lab = _lab_or_404(slug)
+        user = user_from_request(request)
+        qs = selectors.submission_list_for_learner(learner=user, lab=lab)[:50]
+        return Response(SubmissionSerializer(qs, many=True).data)
+
+
+class SubmissionDetailApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(summary="Status, score, feedback and outputs of one of your submissions", tags=["labs"], responses=SubmissionSerializer)
+    def get(self, request: Request, submission_id: UUID) -> Response:
+        user = user_from_request(request)
+        try:
+            submission = selectors.submission_get_for_learner(learner=user, submission_id=submission_id)
+        except Submission.DoesNotExist as exc:
+            raise Http404 from exc
+        return Response(SubmissionSerializer(submission).data)

@@ -1,0 +1,208 @@
+"""Runs a submission: the learner's cells in a warm sandboxed kernel, then the trusted grader
+in its own sandbox. The only path from the platform to learner code, and it goes through
+mlrange.sandbox: there is no unsandboxed fallback.
+
+One KernelPool per worker process, created after the fork (Celery's worker_process_init) or
+lazily on the first task, and shut down with the process.
+"""
+
+import json
+import logging
+import secrets
+import shutil
+import threading
+from typing import Any
+
+from django.conf import settings
+
+from mlrange.labs import registry
+from mlrange.labs.models import Submission
+from mlrange.labs.services import Outcome, learner_lab_seed
+from mlrange.sandbox import (
+    ArtifactSpec,
+    ExecutionResult,
+    GraderError,
+    KernelPool,
+    SandboxConfig,
+    SandboxLimits,
+    SandboxUnavailableError,
+    run_grader,
+)
+
+logger = logging.getLogger(__name__)
+
+_pool: KernelPool | None = None
+_pool_lock = threading.Lock()
+
+
+def sandbox_problem() -> str | None:
+    """Why labs cannot run on this host, in words an operator can act on; None when they can.
+
+    Cheap enough for every request; the worker also runs the full `sandbox_check` before its pool starts.
+    """
+    if shutil.which("bwrap") is None:
+        return (
+            "Labs are unavailable: the sandbox (bubblewrap) is not installed on this server, and MLRange "
+            "never runs learner code without it. An administrator must install it: apt-get install bubblewrap."
+        )
+    if not (settings.SANDBOX_RUNTIME / "bin" / "python").exists():
+        return (
+            f"Labs are unavailable: the sandbox runtime is missing at {settings.SANDBOX_RUNTIME}. "
+            "An administrator must build it with `make runtime`."
+        )
+    return None
+
+
+def sandbox_config(*, limits: SandboxLimits | None = None) -> SandboxConfig:
+    return SandboxConfig(
+        runtime=settings.SANDBOX_RUNTIME,
+        run_dir=settings.SANDBOX_RUN_DIR,
+        ro_mounts={"/lab-assets": registry.public_assets_root()},
+        limits=limits
+        or SandboxLimits(
+            wall_timeout_s=settings.SANDBOX_EXEC_TIMEOUT,
+            memory_mb=settings.SANDBOX_MEMORY_MB,
+            output_limit_bytes=settings.SANDBOX_OUTPUT_LIMIT,
+        ),
+        preload=settings.SANDBOX_PRELOAD,
+    )
+
+
+def get_pool() -> KernelPool:
+    global _pool  # noqa: PLW0603 -- one pool per worker process, by design
+    with _pool_lock:
+        if _pool is None:
+            pool = KernelPool(sandbox_config(), size=settings.SANDBOX_POOL_SIZE)
+            pool.start()
+            _pool = pool
+        return _pool
+
+
+def shutdown_pool() -> None:
+    global _pool  # noqa: PLW0603
+    with _pool_lock:
+        if _pool is not None:
+            _pool.shutdown()
+            _pool = None
+
+
+def setup_cell(*, slug: str, variant: dict[str, Any]) -> str:
+    """Trusted first cell: tells the learner's code where its lab's public assets are."""
+    lab = {"slug": slug, "assets": f"/lab-assets/{slug}", **variant}
+    return f"LAB = {json.dumps(lab, sort_keys=True)}\n"
+
+
+_EXEC_MESSAGES = {
+    "timeout": "Your code ran past the time limit ({limit:.0f} s) and was stopped. Look for an endless loop, "
+    "or do less work (fewer iterations, a smaller batch).",
+    "crashed": "The Python kernel running your code died (it was killed or ran out of memory: the limit is "
+    "{memory} MB). Use less memory, or look for code that ends the process.",
+    "output_limit": "Your code printed more than the output limit ({output:,} bytes) and was stopped. Print less "
+    "(summaries instead of whole arrays).",
+}
+
+
+def _exec_message(result: ExecutionResult, limits: SandboxLimits) -> str:
+    template = _EXEC_MESSAGES.get(result.status, "")
+    return template.format(
+        limit=limits.wall_timeout_s, memory=limits.memory_mb, output=limits.output_limit_bytes
+    )
+
+
+def _error_summary(result: ExecutionResult) -> str:
+    for output in result.outputs:
+        if output.get("type") == "error":
+            return f"Your code raised {output.get('ename')}: {output.get('evalue')}"
+    return "Your code raised an error."
+
+
+def run_submission(submission: Submission) -> Outcome:
+    """Execute (and, in grade mode, grade) one submission. Raises only on platform faults."""
+    spec = registry.get_lab(submission.lab.slug)
+    seed = learner_lab_seed(learner_id=submission.learner_id, lab_slug=spec.slug)
+    variant = registry.lab_variant(spec, seed)
+    grade = submission.mode == Submission.Mode.GRADE
+    limits = SandboxLimits(
+        wall_timeout_s=float(spec.limits.wall_timeout_s),
+        memory_mb=int(spec.limits.memory_mb),
+        output_limit_bytes=settings.SANDBOX_OUTPUT_LIMIT,
+    )
+    try:
+        result = get_pool().execute(
+            [setup_cell(slug=spec.slug, variant=variant), *submission.cells],
+            artifacts=[ArtifactSpec(a.name, a.max_bytes) for a in spec.artifacts] if grade else [],
+            timeout=limits.wall_timeout_s,
+        )
+    except SandboxUnavailableError as exc:
+        return Outcome(status=Submission.Status.ERROR, message=str(exc))
+    # The setup cell is ours: the learner sees only the outputs of their own cells.
+    outputs = result.outputs
+    exec_seconds = round(result.duration_s, 3)
+    if result.status == "timeout":
+        return Outcome(Submission.Status.TIMED_OUT, _exec_message(result, limits), outputs, execution_seconds=exec_seconds)
+    if result.status in ("crashed", "output_limit"):
+        return Outcome(Submission.Status.ERROR, _exec_message(result, limits), outputs, execution_seconds=exec_seconds)
+    if not grade:
+        if result.status == "error":
+            return Outcome(Submission.Status.ERROR, _error_summary(result), outputs, execution_seconds=exec_seconds)
+        return Outcome(Submission.Status.COMPLETED, "Your code ran to the end.", outputs, execution_seconds=exec_seconds)
+
+    prefix = f"{_error_summary(result)} Grading what it wrote before the error. " if result.status == "error" else ""
+    artifact_notes = [f"{name}: {why}" for name, why in sorted(result.artifact_errors.items())]
+    try:
+        report = run_grader(
+            sandbox_config(),
+            grader_dir=registry.grader_dir(spec.slug),
+            public_dir=registry.public_assets_root() / spec.slug,
+            hidden_dir=registry.hidden_assets_dir(spec.slug),
+            artifacts=result.artifacts,
+            params={"variant": variant, "grader_seed": secrets.randbelow(2**31)},
+            timeout=float(spec.limits.grader_timeout_s),
+        )
+    except GraderError:
+        logger.exception("grader of %s failed on submission %s", spec.slug, submission.pk)
+        return Outcome(
+            Submission.Status.ERROR,
+            "The grader failed on this submission (our fault, and it has been logged). Please submit again.",
+            outputs,
+            execution_seconds=exec_seconds,
+        )
+    checked = validate_grader_report(report)
+    passed = bool(checked["passed"])
+    summary = "Passed." if passed else "Not passed yet: see the checks below for what to fix."
+    if artifact_notes:
+        summary += " Refused artifacts: " + "; ".join(artifact_notes) + "."
+    return Outcome(
+        status=Submission.Status.PASSED if passed else Submission.Status.FAILED,
+        message=prefix + summary,
+        outputs=outputs,
+        score=float(checked["score"]),
+        passed=passed,
+        checks=checked["checks"],
+        metrics=checked["metrics"],
+        execution_seconds=exec_seconds,
+        grading_seconds=report.get("_seconds"),
+    )
+
+
+def validate_grader_report(report: dict[str, Any]) -> dict[str, Any]:
+    """A grader's report in the shape the platform stores, or GraderError if it is malformed."""
+    try:
+        score = float(report["score"])
+        if not 0.0 <= score <= 100.0:
+            raise ValueError(f"score {score} outside 0..100")
+        checks = [
+            {
+                "id": str(c["id"]),
+                "title": str(c["title"]),
+                "passed": bool(c["passed"]),
+                "points": float(c["points"]),
+                "max_points": float(c["max_points"]),
+                "feedback": str(c.get("feedback", "")),
+            }
+            for c in report["checks"]
+        ]
+        metrics = {str(k): float(v) for k, v in dict(report.get("metrics", {})).items()}
+        return {"score": score, "passed": bool(report["passed"]), "checks": checks, "metrics": metrics}
+    except (KeyError, TypeError, ValueError) as exc:
+        raise GraderError(f"grader report malformed: {exc}") from exc

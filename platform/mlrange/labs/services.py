@@ -1,0 +1,226 @@
+"""Writes for labs: recording submissions, claiming and finishing them, and the sweeper.
+
+The database is the truth and the queue is a doorbell: a submission row exists before its task
+is queued, the task carries only the id, a claim is a conditional update (so a second delivery
+does nothing), and a finish is fenced by the delivery number (so a late worker cannot overwrite
+the result of a newer delivery). The sweeper re-queues or fails whatever got stuck.
+"""
+
+import hashlib
+import hmac
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import nbformat
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from mlrange.accounts.models import User
+from mlrange.common.exceptions import ApplicationError, ServiceUnavailableError, TooManyInFlightError
+from mlrange.labs.models import Lab, Submission
+from mlrange.labs.selectors import submission_in_flight_count
+
+logger = logging.getLogger(__name__)
+
+MAX_DELIVERIES = 2
+
+
+def learner_lab_seed(*, learner_id: int, lab_slug: str) -> int:
+    """A per-learner, per-lab seed the learner cannot choose or predict (HMAC with SECRET_KEY)."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"{lab_slug}:{learner_id}".encode(), hashlib.sha256)
+    return int.from_bytes(digest.digest()[:4], "big")
+
+
+def notebook_code_cells(*, raw: bytes) -> list[str]:
+    """The code cells of an uploaded notebook, in order; a clear error for anything else."""
+    if len(raw) > settings.LABS_MAX_NOTEBOOK_BYTES:
+        raise ApplicationError(
+            f"The notebook is {len(raw):,} bytes; the limit is {settings.LABS_MAX_NOTEBOOK_BYTES:,}. "
+            "Clear its outputs (Kernel > Restart & Clear Output) and upload it again."
+        )
+    try:
+        text = raw.decode("utf-8")
+        notebook = nbformat.reads(text, as_version=4)
+    except UnicodeDecodeError as exc:
+        raise ApplicationError("The notebook is not UTF-8 text; upload the .ipynb file itself.") from exc
+    except Exception as exc:  # nbformat raises several unrelated types for unreadable input
+        raise ApplicationError(f"This is not a Jupyter notebook (.ipynb): {exc}") from exc
+    try:
+        nbformat.validate(notebook)
+    except nbformat.ValidationError as exc:
+        raise ApplicationError(f"The notebook does not follow the nbformat 4 schema: {exc.message}") from exc
+    cells = [cell.source for cell in notebook.cells if cell.cell_type == "code" and cell.source.strip()]
+    if not cells:
+        raise ApplicationError("The notebook has no code cells to run.")
+    return cells
+
+
+def _check_code_size(cells: list[str]) -> None:
+    size = sum(len(c.encode()) for c in cells)
+    if size > settings.LABS_MAX_CODE_BYTES:
+        raise ApplicationError(
+            f"The code is {size:,} bytes; the limit is {settings.LABS_MAX_CODE_BYTES:,}. "
+            "Load data from the lab's assets instead of pasting it into the code."
+        )
+
+
+@transaction.atomic
+def submission_create(
+    *,
+    learner: User,
+    lab: Lab,
+    mode: str,
+    code: str | None = None,
+    notebook: bytes | None = None,
+    notebook_name: str = "",
+) -> Submission:
+    """Record a submission, then queue it once the row is committed."""
+    from mlrange.labs import runner
+    from mlrange.labs.tasks import submission_execute_task
+
+    if mode not in Submission.Mode.values:
+        raise ApplicationError(f"mode must be one of {', '.join(Submission.Mode.values)}, not {mode!r}.")
+    if (code is None) == (notebook is None):
+        raise ApplicationError("Send either `code` (Python source) or `notebook` (an .ipynb file), not both.")
+    if notebook is not None:
+        cells = notebook_code_cells(raw=notebook)
+        source = Submission.Source.NOTEBOOK
+    else:
+        assert code is not None
+        if not code.strip():
+            raise ApplicationError("The code is empty: write some Python to run.")
+        cells = [code]
+        source = Submission.Source.EDITOR
+    _check_code_size(cells)
+    problem = runner.sandbox_problem()
+    if problem:
+        raise ServiceUnavailableError(problem)
+    # Lock the learner row so that two simultaneous requests cannot both pass the in-flight check.
+    User.objects.select_for_update().only("pk").get(pk=learner.pk)
+    in_flight = submission_in_flight_count(learner=learner)
+    if in_flight >= settings.LABS_MAX_IN_FLIGHT:
+        raise TooManyInFlightError(
+            f"You already have {in_flight} runs in progress (the limit is {settings.LABS_MAX_IN_FLIGHT}); "
+            "wait for one to finish, then submit again."
+        )
+    submission = Submission.objects.create(
+        learner=learner,
+        lab=lab,
+        mode=mode,
+        cells=cells,
+        source=source,
+        notebook_name=notebook_name[:200],
+    )
+    submission_id = str(submission.pk)
+    transaction.on_commit(lambda: submission_execute_task.delay(submission_id=submission_id))
+    return submission
+
+
+def submission_claim(*, submission_id: str, worker: str) -> int | None:
+    """Move a queued submission to running; returns the delivery number, or None if not ours to run."""
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = Submission.objects.filter(pk=submission_id, status=Submission.Status.QUEUED).update(
+            status=Submission.Status.RUNNING,
+            started_at=now,
+            deadline_at=now + timedelta(seconds=settings.LABS_SUBMISSION_DEADLINE),
+            deliveries=F("deliveries") + 1,
+            worker=worker[:200],
+        )
+        if not claimed:
+            return None
+        return Submission.objects.values_list("deliveries", flat=True).get(pk=submission_id)
+
+
+@dataclass
+class Outcome:
+    """What running (and grading) a submission produced."""
+
+    status: str
+    message: str = ""
+    outputs: list[dict[str, Any]] = field(default_factory=list)
+    score: float | None = None
+    passed: bool | None = None
+    checks: list[dict[str, Any]] = field(default_factory=list)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    execution_seconds: float | None = None
+    grading_seconds: float | None = None
+
+
+def submission_finish(*, submission_id: str, delivery: int, outcome: Outcome) -> bool:
+    """Record the final state, unless a newer delivery owns the submission now. Idempotent."""
+    updated = Submission.objects.filter(
+        pk=submission_id, status=Submission.Status.RUNNING, deliveries=delivery
+    ).update(
+        status=outcome.status,
+        message=outcome.message,
+        outputs=outcome.outputs,
+        score=outcome.score,
+        passed=outcome.passed,
+        checks=outcome.checks,
+        metrics=outcome.metrics,
+        execution_seconds=outcome.execution_seconds,
+        grading_seconds=outcome.grading_seconds,
+        finished_at=timezone.now(),
+    )
+    return updated == 1
+
+
+def submission_execute(*, submission_id: str, worker: str) -> None:
+    """Claim, run in the sandbox, grade, record. Running it twice changes nothing more."""
+    from mlrange.labs import runner
+
+    delivery = submission_claim(submission_id=submission_id, worker=worker)
+    if delivery is None:
+        logger.info("submission %s not queued any more; nothing to do", submission_id)
+        return
+    submission = Submission.objects.select_related("lab").get(pk=submission_id)
+    try:
+        outcome = runner.run_submission(submission)
+    except Exception:
+        logger.exception("submission %s failed inside the platform", submission_id)
+        outcome = Outcome(
+            status=Submission.Status.ERROR,
+            message="MLRange failed while running your code (our fault, and it has been logged). "
+            "Please submit again.",
+        )
+    submission_finish(submission_id=submission_id, delivery=delivery, outcome=outcome)
+    logger.info("submission %s finished: %s", submission_id, outcome.status)
+
+
+def submissions_sweep(*, now: Any = None, queued_grace_seconds: int = 120) -> dict[str, int]:
+    """Re-queue or fail submissions that a dead worker or a lost message left behind.
+
+    - running past its deadline: the worker died mid-run. Re-queue it once more; after
+      MAX_DELIVERIES deliveries, fail it with a message.
+    - queued for longer than the grace period: the broker may have lost the message (a restart
+      of a broker that keeps nothing on disk). Ring the doorbell again; a duplicate delivery is
+      harmless because claiming is conditional.
+    """
+    from mlrange.labs.tasks import submission_execute_task
+
+    now = now or timezone.now()
+    stuck = Submission.objects.filter(status=Submission.Status.RUNNING, deadline_at__lt=now)
+    failed = stuck.filter(deliveries__gte=MAX_DELIVERIES).update(
+        status=Submission.Status.ERROR,
+        finished_at=now,
+        message="The worker running your code stopped twice before it finished. "
+        "This is a platform problem, not your code's; please submit again later.",
+    )
+    requeue_ids = list(stuck.filter(deliveries__lt=MAX_DELIVERIES).values_list("pk", flat=True))
+    requeued = Submission.objects.filter(pk__in=requeue_ids, status=Submission.Status.RUNNING).update(
+        status=Submission.Status.QUEUED, queued_at=now, started_at=None, deadline_at=None
+    )
+    lost_ids = list(
+        Submission.objects.filter(
+            status=Submission.Status.QUEUED, queued_at__lt=now - timedelta(seconds=queued_grace_seconds)
+        ).values_list("pk", flat=True)
+    )
+    for pk in {*requeue_ids, *lost_ids}:
+        submission_execute_task.delay(submission_id=str(pk))
+    Submission.objects.filter(pk__in=lost_ids).update(queued_at=now)
+    return {"failed": failed, "requeued": requeued, "redelivered": len(lost_ids)}

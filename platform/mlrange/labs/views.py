@@ -1,0 +1,114 @@
+"""Lab pages: the list, a lab with its editor, and a submission's live status."""
+
+from uuid import UUID
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from mlrange.accounts.selectors import user_from_request
+from mlrange.common.exceptions import ApplicationError
+from mlrange.labs import content, selectors, services
+from mlrange.labs.models import Lab, Submission
+
+
+def _lab_or_404(slug: str) -> Lab:
+    try:
+        return selectors.lab_get_active(slug=slug)
+    except Lab.DoesNotExist as exc:
+        raise Http404("No such lab.") from exc
+
+
+def lab_list(request: HttpRequest) -> HttpResponse:
+    labs = list(selectors.lab_list_active())
+    best: dict[int, float] = {}
+    if request.user.is_authenticated:
+        best = selectors.best_scores_for_learner(learner=user_from_request(request))
+    for lab in labs:
+        lab.best_score = best.get(lab.pk)  # type: ignore[attr-defined]  # template-only attribute
+    return render(request, "labs/list.html", {"labs": labs})
+
+
+def _detail_context(request: HttpRequest, lab: Lab, *, code: str | None = None, error: str = "") -> dict[str, object]:
+    pack = content.lab_pack(lab.slug)
+    history: list[Submission] = []
+    if request.user.is_authenticated:
+        history = list(selectors.submission_list_for_learner(learner=user_from_request(request), lab=lab)[:20])
+    return {
+        "lab": lab,
+        "pack": pack,
+        "code": pack.starter_code if code is None else code,
+        "history": history,
+        "error": error,
+    }
+
+
+def lab_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    lab = _lab_or_404(slug)
+    return render(request, "labs/detail.html", _detail_context(request, lab))
+
+
+@login_required
+@require_POST
+def lab_submit(request: HttpRequest, slug: str) -> HttpResponse:
+    lab = _lab_or_404(slug)
+    mode = request.POST.get("mode", "")
+    upload = request.FILES.get("notebook")
+    code = None if upload else request.POST.get("code", "")
+    try:
+        submission = services.submission_create(
+            learner=user_from_request(request),
+            lab=lab,
+            mode=mode,
+            code=code,
+            notebook=upload.read() if upload else None,
+            notebook_name=upload.name if upload and upload.name else "",
+        )
+    except ApplicationError as exc:
+        context = _detail_context(request, lab, code=code, error=exc.message)
+        return render(request, "labs/detail.html", context, status=exc.status_code)
+    return redirect("labs:submission", submission_id=submission.pk)
+
+
+def _own_submission(request: HttpRequest, submission_id: UUID) -> Submission:
+    try:
+        return selectors.submission_get_for_learner(learner=user_from_request(request), submission_id=submission_id)
+    except Submission.DoesNotExist as exc:
+        raise Http404("No such submission.") from exc
+
+
+@login_required
+def submission_detail(request: HttpRequest, submission_id: UUID) -> HttpResponse:
+    submission = _own_submission(request, submission_id)
+    return render(
+        request,
+        "labs/submission.html",
+        {
+            "submission": submission,
+            "lab": submission.lab,
+            "queue_position": selectors.submission_queue_position(submission=submission),
+        },
+    )
+
+
+@login_required
+def submission_status(request: HttpRequest, submission_id: UUID) -> HttpResponse:
+    """The live part of the submission page, polled by htmx until the submission is final."""
+    submission = _own_submission(request, submission_id)
+    response = render(
+        request,
+        "labs/_submission_status.html",
+        {"submission": submission, "queue_position": selectors.submission_queue_position(submission=submission)},
+    )
+    if submission.is_final:
+        response["HX-Trigger"] = "submission-final"
+    return response
+
+
+def lab_notebook(request: HttpRequest, slug: str) -> HttpResponse:
+    lab = _lab_or_404(slug)
+    pack = content.lab_pack(lab.slug)
+    response = HttpResponse(pack.notebook_json, content_type="application/x-ipynb+json")
+    response["Content-Disposition"] = f'attachment; filename="{lab.slug}-starter.ipynb"'
+    return response
