@@ -1,1 +1,22 @@
 """The sandbox: bubblewrap-confined Jupyter kernels and graders. Imports no Django."""
+
+from mlrange.sandbox.check import sandbox_check
+from mlrange.sandbox.config import SandboxConfig, SandboxLimits
+from mlrange.sandbox.errors import GraderError, SandboxError, SandboxUnavailableError
+from mlrange.sandbox.grader import run_grader
+from mlrange.sandbox.pool import KernelPool
+from mlrange.sandbox.results import ArtifactSpec, ExecutionResult, ExecutionStatus
+
+__all__ = [
+    "ArtifactSpec",
+    "ExecutionResult",
+    "ExecutionStatus",
+    "GraderError",
+    "KernelPool",
+    "SandboxConfig",
+    "SandboxError",
+    "SandboxLimits",
+    "SandboxUnavailableError",
+    "run_grader",
+    "sandbox_check",
+]

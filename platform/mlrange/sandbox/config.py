@@ -1,0 +1,55 @@
+"""What a sandbox may use: resource limits and where the runtime, run dirs and mounts are."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class SandboxLimits:
+    """Resource limits of one sandbox (a kernel or a grader run).
+
+    Enforced inside the sandbox with rlimits (``prlimit`` after bwrap, so they count per sandbox),
+    except ``wall_timeout_s`` and ``output_limit_bytes`` (the worker kills the sandbox) and
+    ``zmq_max_msg_bytes`` (client-side ZMQ limit, so one huge message cannot balloon the worker).
+    """
+
+    wall_timeout_s: float = 60.0
+    cpu_seconds: int = 120
+    memory_mb: int = 4096  # address space (RLIMIT_AS)
+    max_processes: int = 64  # RLIMIT_NPROC: threads count too; ipykernel needs about 10
+    max_open_files: int = 256
+    max_file_mb: int = 64  # RLIMIT_FSIZE
+    tmpfs_mb: int = 256  # size of each private tmpfs (/tmp and the work dir)
+    output_limit_bytes: int = 1_000_000
+    zmq_max_msg_bytes: int = 8 * 2**20
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """Where sandboxes find their runtime and what they may see.
+
+    ``runtime`` is a virtualenv readable and executable by ``sandbox_uid`` (kernel and grader
+    interpreter). ``run_dir`` holds per-sandbox folders (connection file, ipc sockets): keep it
+    short, ZMQ ipc socket paths must stay under 107 bytes. ``ro_mounts`` maps sandbox paths to
+    host paths bound read-only into every kernel; never map a secret there.
+    """
+
+    runtime: Path
+    run_dir: Path
+    ro_mounts: Mapping[str, Path] = field(default_factory=dict)
+    limits: SandboxLimits = field(default_factory=SandboxLimits)
+    preload: str = "import numpy, torch"
+    sandbox_uid: int = 65534
+    sandbox_gid: int = 65534
+    bwrap: Path = Path("/usr/bin/bwrap")
+    setpriv: Path = Path("/usr/bin/setpriv")
+    prlimit: Path = Path("/usr/bin/prlimit")
+    seccomp: bool = True  # a syscall filter on top of namespaces (x86_64 only; skipped elsewhere)
+
+    @property
+    def python(self) -> Path:
+        """The runtime interpreter, at the same path inside and outside the sandbox."""
+        return self.runtime / "bin" / "python"

@@ -1,0 +1,258 @@
+"""The bubblewrap jail: the one place that turns a command into a sandboxed process.
+
+Every sandbox (kernel, grader, self-check) is started by ``jail_spawn``:
+
+* as root, the host uid is dropped first to ``sandbox_uid`` with ``setpriv`` (bwrap started as
+  root with ``--unshare-user`` still maps to host uid 0);
+* bwrap itself starts with a minimal environment (its init, pid 1 inside, keeps the
+  environment it was started with, readable in ``/proc/1/environ``);
+* new user, pid, net, ipc, uts (and cgroup when possible) namespaces, no nested user
+  namespaces, ``--die-with-parent`` (fires when the *thread* that spawned it exits: spawn
+  only from threads that outlive the sandbox), ``--new-session``;
+* only ``/usr``, the ``/lib*`` links, the runtime virtualenv, synthetic ``/etc`` files and the
+  caller's explicit binds are visible; ``/`` is remounted read-only; ``/tmp`` and the work
+  dir are private size-capped tmpfs; ``/proc`` is fresh, ``/dev`` minimal;
+* a cleared environment, a seccomp filter (x86_64), and rlimits applied inside by ``prlimit``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from mlrange.sandbox.config import SandboxConfig, SandboxLimits
+from mlrange.sandbox.seccomp import seccomp_filter
+
+WORK_DIR = "/home/learner"
+"""The learner's home, working directory and artifact folder inside every kernel."""
+
+_HOST_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+_USERS_FILE = (  # the synthetic /etc/passwd
+    "root:x:0:0::/nonexistent:/usr/sbin/nologin\nlearner:x:{uid}:{gid}::{home}:/usr/sbin/nologin\n"
+)
+_GROUPS_FILE = "root:x:0:\nlearner:x:{gid}:\n"
+_HOSTS = "127.0.0.1\tlocalhost sandbox\n::1\tlocalhost\n"
+_SYSTEM_DIRS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+
+
+@dataclass(frozen=True)
+class Jail:
+    """One sandboxed command: what runs, under which limits, seeing which host folders.
+
+    ``ro_binds`` and ``rw_binds`` map sandbox paths to host paths. A host path must be
+    reachable by ``sandbox_uid`` (bwrap resolves it after the uid drop). Never bind a
+    learner-controlled path or a folder holding secrets.
+    """
+
+    command: Sequence[str]
+    limits: SandboxLimits
+    ro_binds: Mapping[str, Path] = field(default_factory=dict)
+    rw_binds: Mapping[str, Path] = field(default_factory=dict)
+    env: Mapping[str, str] = field(default_factory=dict)
+    chdir: str = WORK_DIR
+
+
+def is_root() -> bool:
+    return os.geteuid() == 0
+
+
+def prepare_run_root(config: SandboxConfig) -> Path:
+    """Create ``run_dir`` (0711) and the synthetic /etc files; idempotent. Returns /etc's source."""
+    config.run_dir.mkdir(parents=True, exist_ok=True)
+    config.run_dir.chmod(0o711)
+    etc = config.run_dir / "etc"
+    etc.mkdir(exist_ok=True)
+    etc.chmod(0o755)
+    files = {
+        "passwd": _USERS_FILE.format(uid=config.sandbox_uid, gid=config.sandbox_gid, home=WORK_DIR),
+        "group": _GROUPS_FILE.format(gid=config.sandbox_gid),
+        "hosts": _HOSTS,
+    }
+    for name, text in files.items():
+        path = etc / name
+        if not path.exists() or path.read_text() != text:
+            partial = etc / f".{name}.new"
+            partial.write_text(text)
+            partial.chmod(0o644)
+            partial.replace(path)
+    return etc
+
+
+def make_private_dir(config: SandboxConfig, prefix: str) -> Path:
+    """A fresh folder under ``run_dir``, mode 0700, owned by the sandbox uid when we are root."""
+    prepare_run_root(config)
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir=config.run_dir))
+    path.chmod(0o700)
+    if is_root():
+        os.chown(path, config.sandbox_uid, config.sandbox_gid)
+    return path
+
+
+def give_to_sandbox(config: SandboxConfig, path: Path) -> None:
+    """Hand a file or folder the worker wrote to the sandbox uid (no-op when not root)."""
+    if is_root():
+        os.chown(path, config.sandbox_uid, config.sandbox_gid, follow_symlinks=False)
+
+
+def remove_private_dir(path: Path) -> None:
+    """Remove a per-sandbox folder; tolerate it being gone already."""
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def sandbox_env(config: SandboxConfig, extra: Mapping[str, str]) -> dict[str, str]:
+    """The whole environment of the sandboxed command: nothing from the worker leaks in."""
+    env = {
+        "PATH": f"{config.runtime}/bin:/usr/bin:/bin",
+        "HOME": WORK_DIR,
+        "LANG": "C.UTF-8",
+        "TMPDIR": "/tmp",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "NUMEXPR_NUM_THREADS": "1",
+        "MALLOC_ARENA_MAX": "2",
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": "/tmp/matplotlib",
+        "IPYTHONDIR": "/tmp/ipython",
+        "JUPYTER_RUNTIME_DIR": "/tmp/jupyter",
+        "JUPYTER_DATA_DIR": "/tmp/jupyter",
+        "JUPYTER_CONFIG_DIR": "/tmp/jupyter",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONNOUSERSITE": "1",
+    }
+    env.update(extra)
+    return env
+
+
+def _system_binds(config: SandboxConfig) -> list[str]:
+    args = ["--ro-bind", "/usr", "/usr"]
+    for path in _SYSTEM_DIRS:
+        if os.path.islink(path):
+            args += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            args += ["--ro-bind", path, path]
+    args += ["--ro-bind", str(config.runtime), str(config.runtime)]
+    base = Path(os.path.realpath(config.python)).parent.parent
+    if not (base == Path("/usr") or base.is_relative_to("/usr") or base == config.runtime):
+        args += ["--ro-bind", str(base), str(base)]
+    etc = config.run_dir / "etc"
+    args += ["--dir", "/etc"]
+    for name in ("passwd", "group", "hosts"):
+        args += ["--ro-bind", str(etc / name), f"/etc/{name}"]
+    args += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+    return args
+
+
+def _prlimit_argv(config: SandboxConfig, limits: SandboxLimits) -> list[str]:
+    mib = 2**20
+    return [
+        str(config.prlimit),
+        f"--nproc={limits.max_processes}",
+        f"--nofile={limits.max_open_files}",
+        f"--fsize={limits.max_file_mb * mib}",
+        "--core=0",
+        f"--cpu={limits.cpu_seconds}",
+        f"--as={limits.memory_mb * mib}",
+        "--",
+    ]
+
+
+def jail_argv(config: SandboxConfig, jail: Jail, *, seccomp_fd: int | None) -> list[str]:
+    """The full host command line (setpriv when root, bwrap, prlimit, the command)."""
+    limits = jail.limits
+    tmpfs_bytes = str(limits.tmpfs_mb * 2**20)
+    argv: list[str] = []
+    if is_root():
+        argv += [
+            str(config.setpriv),
+            f"--reuid={config.sandbox_uid}",
+            f"--regid={config.sandbox_gid}",
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+            "--no-new-privs",
+        ]
+    argv += [
+        str(config.bwrap),
+        "--unshare-user",
+        "--unshare-pid",
+        "--unshare-net",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        "--disable-userns",
+        "--uid",
+        str(config.sandbox_uid),
+        "--gid",
+        str(config.sandbox_gid),
+        "--hostname",
+        "sandbox",
+        "--die-with-parent",
+        "--new-session",
+        "--clearenv",
+    ]
+    for name, value in sandbox_env(config, jail.env).items():
+        argv += ["--setenv", name, value]
+    argv += _system_binds(config)
+    argv += ["--proc", "/proc", "--dev", "/dev"]
+    argv += ["--size", tmpfs_bytes, "--tmpfs", "/tmp"]
+    argv += ["--size", tmpfs_bytes, "--tmpfs", WORK_DIR]
+    for target, source in jail.ro_binds.items():
+        argv += ["--ro-bind", str(source), target]
+    for target, source in jail.rw_binds.items():
+        argv += ["--bind", str(source), target]
+    argv += ["--remount-ro", "/", "--chdir", jail.chdir]
+    if seccomp_fd is not None:
+        argv += ["--seccomp", str(seccomp_fd)]
+    argv += ["--", *_prlimit_argv(config, limits), *jail.command]
+    return argv
+
+
+def jail_spawn(
+    config: SandboxConfig,
+    jail: Jail,
+    *,
+    stdout: int | IO[bytes] = subprocess.DEVNULL,
+    stderr: int | IO[bytes] = subprocess.DEVNULL,
+) -> subprocess.Popen[bytes]:
+    """Start ``jail`` and return its process (setpriv execs bwrap: same pid).
+
+    The sandbox dies with the calling thread (``--die-with-parent``): call this from a thread
+    that lives at least as long as the sandbox must.
+    """
+    prepare_run_root(config)
+    program = seccomp_filter() if config.seccomp else None
+    seccomp_fd: int | None = None
+    if program is not None:
+        seccomp_fd = os.memfd_create("mlrange-seccomp", 0)
+        os.write(seccomp_fd, program)
+        os.lseek(seccomp_fd, 0, os.SEEK_SET)
+    try:
+        return subprocess.Popen(
+            jail_argv(config, jail, seccomp_fd=seccomp_fd),
+            env=dict(_HOST_ENV),
+            stdin=subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=stderr,
+            pass_fds=() if seccomp_fd is None else (seccomp_fd,),
+            close_fds=True,
+        )
+    finally:
+        if seccomp_fd is not None:
+            os.close(seccomp_fd)
+
+
+def jail_kill(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the sandbox (bwrap's pid 1 inside dies, and with it every process it holds)."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(process.pid, signal.SIGKILL)
+    process.wait()

@@ -1,0 +1,194 @@
+"""A pool of warm sandboxed kernels: one kernel serves one execution and is destroyed.
+
+Long-lived refill threads (at most two) start kernels in the background, run the preload
+and park them ready. Kernels must be spawned from threads that outlive them (bwrap
+``--die-with-parent`` fires when the spawning *thread* exits), which is why ``execute`` never
+starts a kernel itself. A kernel that fails to start is counted and retried with backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Sequence
+from typing import Any
+
+from mlrange.sandbox.config import SandboxConfig
+from mlrange.sandbox.errors import SandboxUnavailableError
+from mlrange.sandbox.jail import prepare_run_root
+from mlrange.sandbox.kernel import SandboxedKernel
+from mlrange.sandbox.results import ArtifactSpec, ExecutionResult
+
+logger = logging.getLogger(__name__)
+
+_MAX_REFILL_THREADS = 2
+_BACKOFF_FIRST_S = 0.5
+_BACKOFF_MAX_S = 30.0
+
+
+class KernelPool:
+    """Warm kernels for ``execute``. Thread-safe; create after any fork (Celery: in
+    ``worker_process_init``), call ``start()`` once and ``shutdown()`` at exit."""
+
+    def __init__(
+        self,
+        config: SandboxConfig,
+        size: int,
+        *,
+        start_timeout: float = 60.0,
+        acquire_timeout: float = 120.0,
+    ) -> None:
+        if size < 1:
+            raise ValueError("pool size must be at least 1")
+        self.config = config
+        self.size = size
+        self.start_timeout = start_timeout
+        self.acquire_timeout = acquire_timeout
+        self._ready: deque[SandboxedKernel] = deque()
+        self._condition = threading.Condition()
+        self._threads: list[threading.Thread] = []
+        self._is_started = False
+        self._is_closed = False
+        self._starting = 0
+        self._started = 0
+        self._served = 0
+        self._failed_starts = 0
+        self._lost = 0
+        self._last_start_error = ""
+        self._start_seconds: deque[float] = deque(maxlen=50)
+
+    def start(self) -> None:
+        """Start the refill threads; returns at once (kernels warm up in the background)."""
+        with self._condition:
+            if self._is_started:
+                return
+            self._is_started = True
+        prepare_run_root(self.config)
+        for index in range(min(_MAX_REFILL_THREADS, self.size)):
+            thread = threading.Thread(
+                target=self._refill_loop, name=f"mlrange-kernel-refill-{index}", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+
+    def wait_ready(self, count: int | None = None, timeout: float = 120.0) -> bool:
+        """Block until ``count`` (default: size) kernels are warm; False on timeout."""
+        wanted = self.size if count is None else count
+        with self._condition:
+            return self._condition.wait_for(lambda: len(self._ready) >= wanted, timeout=timeout)
+
+    def execute(
+        self,
+        cells: Sequence[str],
+        *,
+        artifacts: Sequence[ArtifactSpec] = (),
+        timeout: float | None = None,
+    ) -> ExecutionResult:
+        """Run ``cells`` in a fresh warm kernel (see ``SandboxedKernel.run``), then destroy it.
+
+        Waits up to ``acquire_timeout`` for a warm kernel; raises SandboxUnavailableError if
+        none comes (the last start error is in the message).
+        """
+        kernel = self._acquire()
+        try:
+            return kernel.run(
+                cells,
+                artifacts=artifacts,
+                timeout=self.config.limits.wall_timeout_s if timeout is None else timeout,
+            )
+        finally:
+            kernel.destroy()
+            with self._condition:
+                self._served += 1
+                self._condition.notify_all()
+
+    def shutdown(self) -> None:
+        """Stop refilling and destroy every warm kernel. Idempotent."""
+        with self._condition:
+            self._is_closed = True
+            self._condition.notify_all()
+        for thread in self._threads:
+            thread.join(timeout=self.start_timeout + 5)
+        with self._condition:
+            kernels = list(self._ready)
+            self._ready.clear()
+        for kernel in kernels:
+            kernel.destroy()
+
+    def stats(self) -> dict[str, Any]:
+        """Counters: warm, starting, started, served, failed starts, lost warm kernels."""
+        with self._condition:
+            durations = sorted(self._start_seconds)
+            return {
+                "size": self.size,
+                "warm": len(self._ready),
+                "starting": self._starting,
+                "started": self._started,
+                "served": self._served,
+                "failed_starts": self._failed_starts,
+                "lost": self._lost,
+                "median_start_s": durations[len(durations) // 2] if durations else None,
+                "last_start_error": self._last_start_error,
+            }
+
+    def _acquire(self) -> SandboxedKernel:
+        deadline = time.monotonic() + self.acquire_timeout
+        while True:
+            with self._condition:
+                if not self._is_started or self._is_closed:
+                    raise RuntimeError("kernel pool is not running: call start() first")
+                has_kernel = self._condition.wait_for(
+                    lambda: bool(self._ready) or self._is_closed,
+                    timeout=max(deadline - time.monotonic(), 0),
+                )
+                if self._is_closed:
+                    raise RuntimeError("kernel pool is shut down")
+                if not has_kernel:
+                    raise SandboxUnavailableError(
+                        "no sandboxed kernel became ready in time; last start error: "
+                        f"{self._last_start_error or 'none (pool busy)'}"
+                    )
+                kernel = self._ready.popleft()
+                self._condition.notify_all()
+            if kernel.is_alive():
+                return kernel
+            kernel.destroy()
+            with self._condition:
+                self._lost += 1
+
+    def _refill_loop(self) -> None:
+        failures = 0
+        while True:
+            with self._condition:
+                self._condition.wait_for(
+                    lambda: self._is_closed or len(self._ready) + self._starting < self.size
+                )
+                if self._is_closed:
+                    return
+                self._starting += 1
+            began = time.monotonic()
+            try:
+                kernel = SandboxedKernel.start(self.config, timeout=self.start_timeout)
+            except Exception as exc:
+                failures += 1
+                logger.warning("sandbox kernel failed to start (%d in a row): %s", failures, exc)
+                backoff = min(_BACKOFF_FIRST_S * 2 ** (failures - 1), _BACKOFF_MAX_S)
+                with self._condition:
+                    self._starting -= 1
+                    self._failed_starts += 1
+                    self._last_start_error = str(exc)[:500]
+                    self._condition.wait_for(lambda: self._is_closed, timeout=backoff)
+                continue
+            failures = 0
+            with self._condition:
+                self._starting -= 1
+                if not self._is_closed:
+                    self._ready.append(kernel)
+                    self._started += 1
+                    self._start_seconds.append(time.monotonic() - began)
+                    self._condition.notify_all()
+                    continue
+            kernel.destroy()
+            return
