@@ -2,10 +2,10 @@
 
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
-from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from mlrange.accounts.apis import TokenObtainApi
+from mlrange.catalog import views as catalog_views
 from mlrange.ops.apis import HealthApi
 
 api_v1: list[URLPattern | URLResolver] = [
@@ -18,13 +18,7 @@ api_v1: list[URLPattern | URLResolver] = [
 ]
 
 urlpatterns = [
-    path(
-        "",
-        TemplateView.as_view(
-            template_name="placeholders/soon.html", extra_context={"title": "MLRange"}
-        ),
-        name="home",
-    ),
+    path("", catalog_views.home, name="home"),
     path("", include("mlrange.catalog.urls")),
     path("accounts/", include("mlrange.accounts.urls")),
     path("quizzes/", include("mlrange.assessments.urls")),

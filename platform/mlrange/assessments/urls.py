@@ -1,15 +1,14 @@
-"""Page routes of mlrange.assessments."""
+"""Page routes of mlrange.assessments, mounted under /quizzes/."""
 
 from django.urls import path
-from django.views.generic import TemplateView
+
+from mlrange.assessments import views
 
 app_name = "assessments"
 urlpatterns = [
-    path(
-        "",
-        TemplateView.as_view(
-            template_name="placeholders/soon.html", extra_context={"title": "index"}
-        ),
-        name="index",
-    ),
+    path("", views.quiz_index, name="index"),
+    path("<slug:slug>/start/", views.attempt_start, name="start"),
+    path("attempts/<int:attempt_id>/", views.attempt_page, name="attempt"),
+    path("attempts/<int:attempt_id>/finish/", views.attempt_finish, name="finish"),
+    path("attempts/<int:attempt_id>/results/", views.attempt_results, name="results"),
 ]

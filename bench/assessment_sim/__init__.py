@@ -1,0 +1,1 @@
+"""Simulation benchmark of the placement engine: `python -m bench.assessment_sim`."""
