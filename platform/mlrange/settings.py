@@ -5,6 +5,7 @@ generated once into `var/`. Production sets DEBUG=0, SECRET_KEY, DATABASE_URL an
 CELERY_BROKER_URL (see docker-compose.yml).
 """
 
+import os
 import secrets
 from pathlib import Path
 
@@ -102,7 +103,8 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so that a real Celery worker started by a test sees the test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-mlrange.sqlite3")}
+    # Per process, so that two test runs on one machine never share a file.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-mlrange-{os.getpid()}.sqlite3")}
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
@@ -145,8 +147,9 @@ STORAGES = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        # Token first: anonymous API callers get 401 with a WWW-Authenticate header, not 403.
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

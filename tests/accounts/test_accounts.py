@@ -86,9 +86,7 @@ def test_token_endpoint_returns_token_for_valid_credentials(api_client, learner)
 
 
 def test_token_endpoint_rejects_bad_credentials_with_400(api_client, learner):
-    response = api_client.post(
-        "/api/v1/auth/token/", {"username": "ada", "password": "wrong"}, format="json"
-    )
+    response = api_client.post("/api/v1/auth/token/", {"username": "ada", "password": "wrong"}, format="json")
     assert response.status_code == 400
     assert "Unable to log in" in str(response.json())
 

@@ -55,8 +55,14 @@ class WorkerProcess:
 def start_worker(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
     workers: list[WorkerProcess] = []
 
-    def start(*, broker_url: str, queue_dir: Path | None = None, queues: str = "default,labs",
-              extra_env: dict[str, str] | None = None, concurrency: int = 1) -> WorkerProcess:
+    def start(
+        *,
+        broker_url: str,
+        queue_dir: Path | None = None,
+        queues: str = "default,labs",
+        extra_env: dict[str, str] | None = None,
+        concurrency: int = 1,
+    ) -> WorkerProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
         env.update(
             DATABASE_URL=test_database_url(),
@@ -71,10 +77,30 @@ def start_worker(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
         env.update(extra_env or {})
         log = tmp_path / f"worker-{len(workers)}.log"
         proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "mlrange", "worker", "-Q", queues,
-             "--concurrency", str(concurrency), "--loglevel", "INFO", "--without-gossip",
-             "--without-mingle", "--without-heartbeat", "-n", f"test{len(workers)}@%h"],
-            cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "mlrange",
+                "worker",
+                "-Q",
+                queues,
+                "--concurrency",
+                str(concurrency),
+                "--loglevel",
+                "INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-n",
+                f"test{len(workers)}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         worker = WorkerProcess(proc, log)
         workers.append(worker)
@@ -88,7 +114,7 @@ def start_worker(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
 
     yield start
     for worker in workers:
-        worker.kill(signal.SIGTERM if worker.proc.poll() is None else signal.SIGKILL)
+        worker.kill(signal.SIGKILL)  # the process group: worker, its children and their sandboxes
 
 
 def wait_for(predicate: Callable[[], bool], *, timeout: float = 30.0, interval: float = 0.05) -> bool:

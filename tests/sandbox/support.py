@@ -19,9 +19,7 @@ def short_run_dir() -> Path:
     return Path(tempfile.mkdtemp(prefix="mlrs-", dir="/tmp"))
 
 
-def sandbox_config(
-    run_dir: Path, *, preload: str = "import numpy", **limits: float
-) -> SandboxConfig:
+def sandbox_config(run_dir: Path, *, preload: str = "import numpy", **limits: float) -> SandboxConfig:
     """A config for tests; skips (or fails with MLRANGE_REQUIRE_SANDBOX=1) when unusable."""
     config = SandboxConfig(
         runtime=RUNTIME,

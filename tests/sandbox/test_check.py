@@ -30,9 +30,7 @@ def test_sandbox_check_explains_missing_runtime(config: SandboxConfig, tmp_path:
         sandbox_check(broken)
 
 
-def test_sandbox_check_fails_when_bwrap_does_not_confine(
-    config: SandboxConfig, tmp_path: Path
-) -> None:
+def test_sandbox_check_fails_when_bwrap_does_not_confine(config: SandboxConfig, tmp_path: Path) -> None:
     fake = tmp_path / "bwrap"
     fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n")
     fake.chmod(0o755)

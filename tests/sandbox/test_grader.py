@@ -130,9 +130,7 @@ def test_grader_timeout_raises_grader_error(config: SandboxConfig, lab: dict[str
         grade(config, lab, grader_dir, timeout=1.5)
 
 
-def test_grader_returning_a_non_dict_raises_grader_error(
-    config: SandboxConfig, lab: dict[str, Path]
-) -> None:
+def test_grader_returning_a_non_dict_raises_grader_error(config: SandboxConfig, lab: dict[str, Path]) -> None:
     grader_dir = write_grader(lab["root"], "def grade(ctx):\n    return [1, 2]\n")
 
     with pytest.raises(GraderError, match="must return a dict"):
@@ -142,8 +140,7 @@ def test_grader_returning_a_non_dict_raises_grader_error(
 def test_grader_limits_override_applies(config: SandboxConfig, lab: dict[str, Path]) -> None:
     grader_dir = write_grader(
         lab["root"],
-        "import resource\ndef grade(ctx):\n"
-        "    return {'as': resource.getrlimit(resource.RLIMIT_AS)[0]}\n",
+        "import resource\ndef grade(ctx):\n    return {'as': resource.getrlimit(resource.RLIMIT_AS)[0]}\n",
     )
 
     result = grade(config, lab, grader_dir, limits=SandboxLimits(memory_mb=6144))
@@ -151,9 +148,7 @@ def test_grader_limits_override_applies(config: SandboxConfig, lab: dict[str, Pa
     assert result == {"as": 6144 * 2**20}
 
 
-def test_grader_refuses_artifact_names_with_paths(
-    config: SandboxConfig, lab: dict[str, Path]
-) -> None:
+def test_grader_refuses_artifact_names_with_paths(config: SandboxConfig, lab: dict[str, Path]) -> None:
     grader_dir = write_grader(lab["root"], "def grade(ctx):\n    return {}\n")
 
     with pytest.raises(ValueError, match="invalid artifact name"):

@@ -15,9 +15,7 @@ pytestmark = pytest.mark.sandbox
 
 
 def stdout_of(result) -> str:
-    return "".join(
-        o["text"] for o in result.outputs if o["type"] == "stream" and o["name"] == "stdout"
-    )
+    return "".join(o["text"] for o in result.outputs if o["type"] == "stream" and o["name"] == "stdout")
 
 
 def test_execute_returns_stdout(pool: KernelPool) -> None:
@@ -69,9 +67,7 @@ def test_variables_do_not_leak_between_executions(pool: KernelPool) -> None:
 def test_files_do_not_leak_between_executions(pool: KernelPool) -> None:
     pool.execute(["open('left.txt', 'w').write('x'); open('/tmp/left.txt', 'w').write('x')"])
 
-    result = pool.execute(
-        ["import os; print(os.path.exists('left.txt'), os.path.exists('/tmp/left.txt'))"]
-    )
+    result = pool.execute(["import os; print(os.path.exists('left.txt'), os.path.exists('/tmp/left.txt'))"])
 
     assert stdout_of(result) == "False False\n"
 
@@ -138,9 +134,7 @@ def test_missing_artifact_is_absent_and_others_still_come_back(pool: KernelPool)
 
 
 def test_fifo_artifact_is_refused_without_hanging(pool: KernelPool) -> None:
-    result = pool.execute(
-        ["import os; os.mkfifo('result.npy')"], artifacts=[ArtifactSpec("result.npy", 100)]
-    )
+    result = pool.execute(["import os; os.mkfifo('result.npy')"], artifacts=[ArtifactSpec("result.npy", 100)])
 
     assert result.artifact_errors["result.npy"] == "not a regular file"
 

@@ -59,9 +59,7 @@ def probe(pool: KernelPool, code: str, **kwargs: Any) -> Any:
     """Run ``code`` (which prints one JSON value last) in a fresh kernel; return that value."""
     result = pool.execute([code], **kwargs)
     assert result.status == "ok", result.outputs
-    text = "".join(
-        o["text"] for o in result.outputs if o["type"] == "stream" and o["name"] == "stdout"
-    )
+    text = "".join(o["text"] for o in result.outputs if o["type"] == "stream" and o["name"] == "stdout")
     return json.loads(text.strip().splitlines()[-1])
 
 
@@ -128,9 +126,7 @@ def test_kernels_run_as_an_unprivileged_host_uid_without_capabilities(
             continue
         if "ipykernel_launcher" in cmdline and str(config.run_dir) in cmdline:
             fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-            kernels.append(
-                (fields["Uid"].split(), fields["CapEff"].strip(), fields["CapPrm"].strip())
-            )
+            kernels.append((fields["Uid"].split(), fields["CapEff"].strip(), fields["CapPrm"].strip()))
 
     assert kernels, "no warm kernel found on the host"
     expected_uid = str(config.sandbox_uid) if os.geteuid() == 0 else str(os.geteuid())
@@ -161,9 +157,7 @@ def test_writes_outside_work_dir_and_tmp_fail(pool: KernelPool, config: SandboxC
 
 
 def test_tcp_to_host_services_fails(pool: KernelPool, tcp_listener: int) -> None:
-    host_ips = subprocess.run(
-        ["hostname", "-I"], capture_output=True, text=True, check=False
-    ).stdout.split()
+    host_ips = subprocess.run(["hostname", "-I"], capture_output=True, text=True, check=False).stdout.split()
     targets = [("127.0.0.1", port) for port in (5432, 6379, 8000, tcp_listener)]
     targets += [(ip, tcp_listener) for ip in host_ips]
     with socket.create_connection(("127.0.0.1", tcp_listener), timeout=2):
@@ -180,9 +174,7 @@ def test_tcp_to_host_services_fails(pool: KernelPool, tcp_listener: int) -> None
     assert "succeeded" not in outcomes.values(), outcomes
 
 
-def test_host_unix_sockets_are_unreachable(
-    pool: KernelPool, run_dir_socket: tuple[str, str]
-) -> None:
+def test_host_unix_sockets_are_unreachable(pool: KernelPool, run_dir_socket: tuple[str, str]) -> None:
     path_socket, abstract_name = run_dir_socket
     targets = [path_socket, "/var/run/postgresql/.s.PGSQL.5432", "/run/docker.sock"]
     code = ATTEMPT + (
@@ -330,9 +322,7 @@ def test_disk_fill_stops_at_the_tmpfs_size(pool: KernelPool) -> None:
     assert outcomes["work"][1] == 28
 
 
-def test_single_file_is_capped_by_the_file_size_limit(
-    pool: KernelPool, config: SandboxConfig
-) -> None:
+def test_single_file_is_capped_by_the_file_size_limit(pool: KernelPool, config: SandboxConfig) -> None:
     code = (
         "import json, os\n"
         "size = 0\n"

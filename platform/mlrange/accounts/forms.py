@@ -7,9 +7,7 @@ from mlrange.accounts.models import User
 
 
 class SignUpForm(UserCreationForm[User]):
-    email = forms.EmailField(
-        required=False, help_text="Optional; used only to reset your password."
-    )
+    email = forms.EmailField(required=False, help_text="Optional; used only to reset your password.")
     role = forms.ChoiceField(
         choices=User.Role.choices,
         initial=User.Role.LEARNER,

@@ -5,7 +5,7 @@ from django.http import HttpRequest
 
 def site(request: HttpRequest) -> dict[str, object]:
     return {
-        "site_name": "MLRange",
+        "brand_name": "MLRange",
         "nav": [
             ("Guide", "home"),
             ("Levels", "catalog:levels"),

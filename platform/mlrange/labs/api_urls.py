@@ -7,7 +7,19 @@ from mlrange.labs import apis
 urlpatterns = [
     path("labs/", apis.LabListApi.as_view(), name="lab-list"),
     path("labs/<slug:slug>/", apis.LabDetailApi.as_view(), name="lab-detail"),
-    path("labs/<slug:slug>/submissions/", apis.SubmissionCreateApi.as_view(), name="lab-submission-create"),
-    path("labs/<slug:slug>/submissions/mine/", apis.SubmissionListApi.as_view(), name="lab-submission-list"),
-    path("submissions/<uuid:submission_id>/", apis.SubmissionDetailApi.as_view(), name="submission-detail"),
+    path(
+        "labs/<slug:slug>/submissions/",
+        apis.SubmissionCreateApi.as_view(),
+        name="lab-submission-create",
+    ),
+    path(
+        "labs/<slug:slug>/submissions/mine/",
+        apis.SubmissionListApi.as_view(),
+        name="lab-submission-list",
+    ),
+    path(
+        "submissions/<uuid:submission_id>/",
+        apis.SubmissionDetailApi.as_view(),
+        name="submission-detail",
+    ),
 ]

@@ -31,7 +31,17 @@ class LabSummarySerializer(serializers.ModelSerializer[Lab]):
 
     class Meta:
         model = Lab
-        fields = ("slug", "title", "summary", "subskill", "level", "atlas", "owasp", "time_budget_minutes", "url")
+        fields = (
+            "slug",
+            "title",
+            "summary",
+            "subskill",
+            "level",
+            "atlas",
+            "owasp",
+            "time_budget_minutes",
+            "url",
+        )
 
     def get_url(self, lab: Lab) -> str:
         return reverse("api:lab-detail", kwargs={"slug": lab.slug})
@@ -59,6 +69,7 @@ class LabDetailApi(APIView):
         max_points = serializers.FloatField()
 
         class Meta(LabSummarySerializer.Meta):
+            ref_name = "LabDetail"
             fields = (
                 *LabSummarySerializer.Meta.fields,
                 "brief_markdown",
@@ -70,7 +81,9 @@ class LabDetailApi(APIView):
                 "max_points",
             )
 
-    @extend_schema(summary="A lab's brief, starter code and scoring", tags=["labs"], responses=OutputSerializer)
+    @extend_schema(
+        summary="A lab's brief, starter code and scoring", tags=["labs"], responses=OutputSerializer
+    )
     def get(self, request: Request, slug: str) -> Response:
         lab = _lab_or_404(slug)
         pack = content.lab_pack(lab.slug)
@@ -124,13 +137,20 @@ class SubmissionCreateApi(APIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     class InputSerializer(serializers.Serializer[dict[str, object]]):
-        mode = serializers.ChoiceField(choices=Submission.Mode.choices, help_text="run: scratch; grade: score it")
+        mode = serializers.ChoiceField(
+            choices=Submission.Mode.choices, help_text="run: scratch; grade: score it"
+        )
         code = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
         notebook = serializers.FileField(required=False, help_text="An .ipynb file (multipart upload)")
 
+        class Meta:
+            ref_name = "SubmissionCreateInput"
+
         def validate(self, attrs: dict[str, object]) -> dict[str, object]:
             if ("code" in attrs) == ("notebook" in attrs):
-                raise serializers.ValidationError("Send either `code` or `notebook`, not both and not neither.")
+                raise serializers.ValidationError(
+                    "Send either `code` or `notebook`, not both and not neither."
+                )
             return attrs
 
     @extend_schema(
@@ -164,7 +184,11 @@ class SubmissionCreateApi(APIView):
 class SubmissionListApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(summary="Your submissions to a lab, newest first", tags=["labs"], responses=SubmissionSerializer(many=True))
+    @extend_schema(
+        summary="Your submissions to a lab, newest first",
+        tags=["labs"],
+        responses=SubmissionSerializer(many=True),
+    )
     def get(self, request: Request, slug: str) -> Response:
         lab = _lab_or_404(slug)
         user = user_from_request(request)
@@ -175,7 +199,11 @@ class SubmissionListApi(APIView):
 class SubmissionDetailApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(summary="Status, score, feedback and outputs of one of your submissions", tags=["labs"], responses=SubmissionSerializer)
+    @extend_schema(
+        summary="Status, score, feedback and outputs of one of your submissions",
+        tags=["labs"],
+        responses=SubmissionSerializer,
+    )
     def get(self, request: Request, submission_id: UUID) -> Response:
         user = user_from_request(request)
         try:

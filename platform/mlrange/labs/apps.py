@@ -13,6 +13,10 @@ class LabsConfig(AppConfig):
     def ready(self) -> None:
         from celery.signals import worker_process_init, worker_process_shutdown
 
+        from mlrange.catalog.content import register_content_loader
+        from mlrange.labs.loader import labs_load, labs_validate
+
+        register_content_loader("labs", labs_validate, labs_load)
         worker_process_init.connect(_warm_pool, weak=False)
         worker_process_shutdown.connect(_stop_pool, weak=False)
 

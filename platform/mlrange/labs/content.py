@@ -29,6 +29,11 @@ def lab_pack(slug: str) -> LabPack:
         brief_markdown=spec.brief_path.read_text(),
         starter_code=spec.starter_path.read_text(),
         notebook_json=notebook,
-        artifacts=[{"name": a.name, "max_bytes": a.max_bytes, "description": a.description} for a in spec.artifacts],
-        tiers=[{"id": t.id, "title": t.title, "points": t.points, "description": t.description} for t in spec.tiers],
+        artifacts=[
+            {"name": a.name, "max_bytes": a.max_bytes, "description": a.description} for a in spec.artifacts
+        ],
+        tiers=[
+            {"id": t.id, "title": t.title, "points": t.points, "description": t.description}
+            for t in spec.tiers
+        ],
     )

@@ -49,10 +49,18 @@ class Submission(models.Model):
         EDITOR = "editor", "Code typed in the page or sent as text"
         NOTEBOOK = "notebook", "Uploaded Jupyter notebook"
 
-    FINAL_STATUSES = (Status.COMPLETED, Status.PASSED, Status.FAILED, Status.ERROR, Status.TIMED_OUT)
+    FINAL_STATUSES = (
+        Status.COMPLETED,
+        Status.PASSED,
+        Status.FAILED,
+        Status.ERROR,
+        Status.TIMED_OUT,
+    )
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions")
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions"
+    )
     lab = models.ForeignKey(Lab, on_delete=models.PROTECT, related_name="submissions")
     mode = models.CharField(max_length=8, choices=Mode.choices)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.EDITOR)
@@ -63,7 +71,9 @@ class Submission(models.Model):
     queued_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    deadline_at = models.DateTimeField(null=True, blank=True, help_text="A running submission past this is stuck.")
+    deadline_at = models.DateTimeField(
+        null=True, blank=True, help_text="A running submission past this is stuck."
+    )
     deliveries = models.PositiveSmallIntegerField(default=0, help_text="How many times a worker claimed it.")
     worker = models.CharField(max_length=200, blank=True)
     score = models.FloatField(null=True, blank=True)

@@ -6,7 +6,6 @@ One KernelPool per worker process, created after the fork (Celery's worker_proce
 lazily on the first task, and shut down with the process.
 """
 
-import json
 import logging
 import secrets
 import shutil
@@ -27,6 +26,7 @@ from mlrange.sandbox import (
     SandboxLimits,
     SandboxUnavailableError,
     run_grader,
+    sandbox_check,
 )
 
 logger = logging.getLogger(__name__)
@@ -42,8 +42,9 @@ def sandbox_problem() -> str | None:
     """
     if shutil.which("bwrap") is None:
         return (
-            "Labs are unavailable: the sandbox (bubblewrap) is not installed on this server, and MLRange "
-            "never runs learner code without it. An administrator must install it: apt-get install bubblewrap."
+            "Labs are unavailable: the sandbox (bubblewrap) is not installed on this server, and "
+            "MLRange never runs learner code without it. An administrator must install it: "
+            "apt-get install bubblewrap."
         )
     if not (settings.SANDBOX_RUNTIME / "bin" / "python").exists():
         return (
@@ -72,7 +73,11 @@ def get_pool() -> KernelPool:
     global _pool  # noqa: PLW0603 -- one pool per worker process, by design
     with _pool_lock:
         if _pool is None:
-            pool = KernelPool(sandbox_config(), size=settings.SANDBOX_POOL_SIZE)
+            config = sandbox_config()
+            sandbox_check(
+                config
+            )  # refuse, with the reason, rather than start kernels that cannot be confined
+            pool = KernelPool(config, size=settings.SANDBOX_POOL_SIZE)
             pool.start()
             _pool = pool
         return _pool
@@ -86,19 +91,13 @@ def shutdown_pool() -> None:
             _pool = None
 
 
-def setup_cell(*, slug: str, variant: dict[str, Any]) -> str:
-    """Trusted first cell: tells the learner's code where its lab's public assets are."""
-    lab = {"slug": slug, "assets": f"/lab-assets/{slug}", **variant}
-    return f"LAB = {json.dumps(lab, sort_keys=True)}\n"
-
-
 _EXEC_MESSAGES = {
     "timeout": "Your code ran past the time limit ({limit:.0f} s) and was stopped. Look for an endless loop, "
     "or do less work (fewer iterations, a smaller batch).",
     "crashed": "The Python kernel running your code died (it was killed or ran out of memory: the limit is "
     "{memory} MB). Use less memory, or look for code that ends the process.",
-    "output_limit": "Your code printed more than the output limit ({output:,} bytes) and was stopped. Print less "
-    "(summaries instead of whole arrays).",
+    "output_limit": "Your code printed more than the output limit ({output:,} bytes) and was stopped. "
+    "Print less (summaries instead of whole arrays).",
 }
 
 
@@ -116,6 +115,27 @@ def _error_summary(result: ExecutionResult) -> str:
     return "Your code raised an error."
 
 
+def _execution_outcome(result: ExecutionResult, limits: SandboxLimits, *, grade: bool) -> Outcome | None:
+    """The final outcome when execution alone decides it; None when the grader must run."""
+    outputs = result.outputs
+    seconds = round(result.duration_s, 3)
+    if result.status == "timeout":
+        return Outcome(
+            Submission.Status.TIMED_OUT, _exec_message(result, limits), outputs, execution_seconds=seconds
+        )
+    if result.status in ("crashed", "output_limit"):
+        return Outcome(
+            Submission.Status.ERROR, _exec_message(result, limits), outputs, execution_seconds=seconds
+        )
+    if grade:
+        return None
+    if result.status == "error":
+        return Outcome(Submission.Status.ERROR, _error_summary(result), outputs, execution_seconds=seconds)
+    return Outcome(
+        Submission.Status.COMPLETED, "Your code ran to the end.", outputs, execution_seconds=seconds
+    )
+
+
 def run_submission(submission: Submission) -> Outcome:
     """Execute (and, in grade mode, grade) one submission. Raises only on platform faults."""
     spec = registry.get_lab(submission.lab.slug)
@@ -129,25 +149,27 @@ def run_submission(submission: Submission) -> Outcome:
     )
     try:
         result = get_pool().execute(
-            [setup_cell(slug=spec.slug, variant=variant), *submission.cells],
+            [registry.setup_cell_source(spec, variant), *submission.cells],
             artifacts=[ArtifactSpec(a.name, a.max_bytes) for a in spec.artifacts] if grade else [],
             timeout=limits.wall_timeout_s,
         )
     except SandboxUnavailableError as exc:
-        return Outcome(status=Submission.Status.ERROR, message=str(exc))
-    # The setup cell is ours: the learner sees only the outputs of their own cells.
+        logger.error("sandbox unavailable for submission %s: %s", submission.pk, exc)
+        return Outcome(
+            status=Submission.Status.ERROR,
+            message="Labs are unavailable on this server right now (the sandbox could not start); "
+            "nothing of your code ran. Please try again later.",
+        )
+    finished = _execution_outcome(result, limits, grade=grade)
+    if finished is not None:
+        return finished
     outputs = result.outputs
     exec_seconds = round(result.duration_s, 3)
-    if result.status == "timeout":
-        return Outcome(Submission.Status.TIMED_OUT, _exec_message(result, limits), outputs, execution_seconds=exec_seconds)
-    if result.status in ("crashed", "output_limit"):
-        return Outcome(Submission.Status.ERROR, _exec_message(result, limits), outputs, execution_seconds=exec_seconds)
-    if not grade:
-        if result.status == "error":
-            return Outcome(Submission.Status.ERROR, _error_summary(result), outputs, execution_seconds=exec_seconds)
-        return Outcome(Submission.Status.COMPLETED, "Your code ran to the end.", outputs, execution_seconds=exec_seconds)
-
-    prefix = f"{_error_summary(result)} Grading what it wrote before the error. " if result.status == "error" else ""
+    prefix = (
+        f"{_error_summary(result)} Grading what it wrote before the error. "
+        if result.status == "error"
+        else ""
+    )
     artifact_notes = [f"{name}: {why}" for name, why in sorted(result.artifact_errors.items())]
     try:
         report = run_grader(
@@ -159,8 +181,8 @@ def run_submission(submission: Submission) -> Outcome:
             params={"variant": variant, "grader_seed": secrets.randbelow(2**31)},
             timeout=float(spec.limits.grader_timeout_s),
         )
-    except GraderError:
-        logger.exception("grader of %s failed on submission %s", spec.slug, submission.pk)
+    except GraderError as exc:
+        logger.error("grader of %s failed on submission %s: %s", spec.slug, submission.pk, exc.details)
         return Outcome(
             Submission.Status.ERROR,
             "The grader failed on this submission (our fault, and it has been logged). Please submit again.",
@@ -203,6 +225,11 @@ def validate_grader_report(report: dict[str, Any]) -> dict[str, Any]:
             for c in report["checks"]
         ]
         metrics = {str(k): float(v) for k, v in dict(report.get("metrics", {})).items()}
-        return {"score": score, "passed": bool(report["passed"]), "checks": checks, "metrics": metrics}
+        return {
+            "score": score,
+            "passed": bool(report["passed"]),
+            "checks": checks,
+            "metrics": metrics,
+        }
     except (KeyError, TypeError, ValueError) as exc:
         raise GraderError(f"grader report malformed: {exc}") from exc

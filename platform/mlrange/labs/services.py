@@ -20,7 +20,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from mlrange.accounts.models import User
-from mlrange.common.exceptions import ApplicationError, ServiceUnavailableError, TooManyInFlightError
+from mlrange.common.exceptions import (
+    ApplicationError,
+    ServiceUnavailableError,
+    TooManyInFlightError,
+)
 from mlrange.labs.models import Lab, Submission
 from mlrange.labs.selectors import submission_in_flight_count
 
@@ -90,8 +94,7 @@ def submission_create(
         cells = notebook_code_cells(raw=notebook)
         source = Submission.Source.NOTEBOOK
     else:
-        assert code is not None
-        if not code.strip():
+        if code is None or not code.strip():
             raise ApplicationError("The code is empty: write some Python to run.")
         cells = [code]
         source = Submission.Source.EDITOR
@@ -217,7 +220,8 @@ def submissions_sweep(*, now: Any = None, queued_grace_seconds: int = 120) -> di
     )
     lost_ids = list(
         Submission.objects.filter(
-            status=Submission.Status.QUEUED, queued_at__lt=now - timedelta(seconds=queued_grace_seconds)
+            status=Submission.Status.QUEUED,
+            queued_at__lt=now - timedelta(seconds=queued_grace_seconds),
         ).values_list("pk", flat=True)
     )
     for pk in {*requeue_ids, *lost_ids}:

@@ -8,7 +8,11 @@ app_name = "labs"
 urlpatterns = [
     path("", views.lab_list, name="index"),
     path("submissions/<uuid:submission_id>/", views.submission_detail, name="submission"),
-    path("submissions/<uuid:submission_id>/status/", views.submission_status, name="submission_status"),
+    path(
+        "submissions/<uuid:submission_id>/status/",
+        views.submission_status,
+        name="submission_status",
+    ),
     path("<slug:slug>/", views.lab_detail, name="detail"),
     path("<slug:slug>/submit/", views.lab_submit, name="submit"),
     path("<slug:slug>/starter.ipynb", views.lab_notebook, name="notebook"),

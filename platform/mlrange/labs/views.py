@@ -30,11 +30,15 @@ def lab_list(request: HttpRequest) -> HttpResponse:
     return render(request, "labs/list.html", {"labs": labs})
 
 
-def _detail_context(request: HttpRequest, lab: Lab, *, code: str | None = None, error: str = "") -> dict[str, object]:
+def _detail_context(
+    request: HttpRequest, lab: Lab, *, code: str | None = None, error: str = ""
+) -> dict[str, object]:
     pack = content.lab_pack(lab.slug)
     history: list[Submission] = []
     if request.user.is_authenticated:
-        history = list(selectors.submission_list_for_learner(learner=user_from_request(request), lab=lab)[:20])
+        history = list(
+            selectors.submission_list_for_learner(learner=user_from_request(request), lab=lab)[:20]
+        )
     return {
         "lab": lab,
         "pack": pack,
@@ -73,7 +77,9 @@ def lab_submit(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _own_submission(request: HttpRequest, submission_id: UUID) -> Submission:
     try:
-        return selectors.submission_get_for_learner(learner=user_from_request(request), submission_id=submission_id)
+        return selectors.submission_get_for_learner(
+            learner=user_from_request(request), submission_id=submission_id
+        )
     except Submission.DoesNotExist as exc:
         raise Http404("No such submission.") from exc
 
@@ -99,7 +105,10 @@ def submission_status(request: HttpRequest, submission_id: UUID) -> HttpResponse
     response = render(
         request,
         "labs/_submission_status.html",
-        {"submission": submission, "queue_position": selectors.submission_queue_position(submission=submission)},
+        {
+            "submission": submission,
+            "queue_position": selectors.submission_queue_position(submission=submission),
+        },
     )
     if submission.is_final:
         response["HX-Trigger"] = "submission-final"

@@ -1,15 +1,15 @@
-"""Page routes of mlrange.progress."""
+"""Page routes of mlrange.progress, mounted under /dashboard/."""
 
 from django.urls import path
-from django.views.generic import TemplateView
+
+from mlrange.progress import views
 
 app_name = "progress"
 urlpatterns = [
-    path(
-        "",
-        TemplateView.as_view(
-            template_name="placeholders/soon.html", extra_context={"title": "dashboard"}
-        ),
-        name="dashboard",
-    ),
+    path("", views.dashboard, name="dashboard"),
+    path("join/", views.cohort_join, name="join"),
+    path("deliverables/", views.deliverable_link, name="deliverable"),
+    path("cohorts/", views.cohort_create, name="cohort_create"),
+    path("cohorts/<int:cohort_id>/", views.cohort_detail, name="cohort"),
+    path("cohorts/<int:cohort_id>/export.csv", views.cohort_export, name="cohort_export"),
 ]

@@ -29,9 +29,7 @@ def sandbox_check(config: SandboxConfig) -> None:
             "(apt-get install util-linux); as root it drops to the sandbox uid"
         )
     if not _is_executable_file(config.prlimit):
-        raise SandboxUnavailableError(
-            f"prlimit not found at {config.prlimit}: apt-get install util-linux"
-        )
+        raise SandboxUnavailableError(f"prlimit not found at {config.prlimit}: apt-get install util-linux")
     if not _is_executable_file(config.python):
         raise SandboxUnavailableError(
             f"sandbox runtime not found at {config.runtime}: build it with `make runtime`"

@@ -75,9 +75,7 @@ def run_grader(
         for name, data in artifacts.items():
             _write_new_file(submission / name, data)
         grader_copy = work / "grader"
-        shutil.copytree(
-            grader_dir, grader_copy, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
-        )
+        shutil.copytree(grader_dir, grader_copy, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         public_source = _reachable_or_copy(config, public_dir, work / "public")
         hidden_source = _reachable_or_copy(config, hidden_dir, work / "hidden")
         _make_world_readable(work)

@@ -44,9 +44,7 @@ class OutputCollector:
                 self.outputs.append({"type": "display", "data": data})
         elif msg_type == "error":
             traceback = content.get("traceback")
-            lines = (
-                [strip_ansi(str(line)) for line in traceback] if isinstance(traceback, list) else []
-            )
+            lines = [strip_ansi(str(line)) for line in traceback] if isinstance(traceback, list) else []
             entry = {
                 "type": "error",
                 "ename": strip_ansi(str(content.get("ename", ""))),

@@ -118,9 +118,7 @@ class _Program:
     def pack(self) -> bytes:
         out = bytearray()
         for index, (code, true, false, k) in enumerate(self._code):
-            out += struct.pack(
-                "<HBBI", code, self._offset(index, true), self._offset(index, false), k
-            )
+            out += struct.pack("<HBBI", code, self._offset(index, true), self._offset(index, false), k)
         return bytes(out)
 
     def _offset(self, index: int, target: int | str) -> int:

@@ -7,66 +7,158 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalog', '0001_initial'),
+        ("catalog", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Lab',
+            name="Lab",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(unique=True)),
-                ('title', models.CharField(max_length=200)),
-                ('summary', models.TextField()),
-                ('atlas', models.JSONField(default=list)),
-                ('owasp', models.JSONField(default=list)),
-                ('time_budget_minutes', models.PositiveIntegerField(default=30)),
-                ('pass_points', models.FloatField(default=0)),
-                ('max_points', models.FloatField(default=100)),
-                ('content_hash', models.CharField(blank=True, max_length=64)),
-                ('is_active', models.BooleanField(default=True)),
-                ('level', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='labs', to='catalog.level')),
-                ('subskill', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='labs', to='catalog.subskill')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(unique=True)),
+                ("title", models.CharField(max_length=200)),
+                ("summary", models.TextField()),
+                ("atlas", models.JSONField(default=list)),
+                ("owasp", models.JSONField(default=list)),
+                ("time_budget_minutes", models.PositiveIntegerField(default=30)),
+                ("pass_points", models.FloatField(default=0)),
+                ("max_points", models.FloatField(default=100)),
+                ("content_hash", models.CharField(blank=True, max_length=64)),
+                ("is_active", models.BooleanField(default=True)),
+                (
+                    "level",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="labs",
+                        to="catalog.level",
+                    ),
+                ),
+                (
+                    "subskill",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="labs",
+                        to="catalog.subskill",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('level__order', 'subskill__order', 'slug'),
+                "ordering": ("level__order", "subskill__order", "slug"),
             },
         ),
         migrations.CreateModel(
-            name='Submission',
+            name="Submission",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('mode', models.CharField(choices=[('run', 'Run (scratch, no score)'), ('grade', 'Grade')], max_length=8)),
-                ('source', models.CharField(choices=[('editor', 'Code typed in the page or sent as text'), ('notebook', 'Uploaded Jupyter notebook')], default='editor', max_length=10)),
-                ('notebook_name', models.CharField(blank=True, max_length=200)),
-                ('cells', models.JSONField(help_text='The code cells to execute, in order.')),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('completed', 'Completed'), ('passed', 'Passed'), ('failed', 'Failed'), ('error', 'Error'), ('timed_out', 'Timed out')], db_index=True, default='queued', max_length=10)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('queued_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('deadline_at', models.DateTimeField(blank=True, help_text='A running submission past this is stuck.', null=True)),
-                ('deliveries', models.PositiveSmallIntegerField(default=0, help_text='How many times a worker claimed it.')),
-                ('worker', models.CharField(blank=True, max_length=200)),
-                ('score', models.FloatField(blank=True, null=True)),
-                ('passed', models.BooleanField(blank=True, null=True)),
-                ('checks', models.JSONField(blank=True, default=list)),
-                ('metrics', models.JSONField(blank=True, default=dict)),
-                ('outputs', models.JSONField(blank=True, default=list)),
-                ('message', models.TextField(blank=True, help_text='What happened, in words a learner can act on.')),
-                ('execution_seconds', models.FloatField(blank=True, null=True)),
-                ('grading_seconds', models.FloatField(blank=True, null=True)),
-                ('lab', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='submissions', to='labs.lab')),
-                ('learner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='submissions', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[("run", "Run (scratch, no score)"), ("grade", "Grade")],
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("editor", "Code typed in the page or sent as text"),
+                            ("notebook", "Uploaded Jupyter notebook"),
+                        ],
+                        default="editor",
+                        max_length=10,
+                    ),
+                ),
+                ("notebook_name", models.CharField(blank=True, max_length=200)),
+                ("cells", models.JSONField(help_text="The code cells to execute, in order.")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("completed", "Completed"),
+                            ("passed", "Passed"),
+                            ("failed", "Failed"),
+                            ("error", "Error"),
+                            ("timed_out", "Timed out"),
+                        ],
+                        db_index=True,
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("queued_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "deadline_at",
+                    models.DateTimeField(
+                        blank=True, help_text="A running submission past this is stuck.", null=True
+                    ),
+                ),
+                (
+                    "deliveries",
+                    models.PositiveSmallIntegerField(
+                        default=0, help_text="How many times a worker claimed it."
+                    ),
+                ),
+                ("worker", models.CharField(blank=True, max_length=200)),
+                ("score", models.FloatField(blank=True, null=True)),
+                ("passed", models.BooleanField(blank=True, null=True)),
+                ("checks", models.JSONField(blank=True, default=list)),
+                ("metrics", models.JSONField(blank=True, default=dict)),
+                ("outputs", models.JSONField(blank=True, default=list)),
+                (
+                    "message",
+                    models.TextField(
+                        blank=True, help_text="What happened, in words a learner can act on."
+                    ),
+                ),
+                ("execution_seconds", models.FloatField(blank=True, null=True)),
+                ("grading_seconds", models.FloatField(blank=True, null=True)),
+                (
+                    "lab",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="submissions",
+                        to="labs.lab",
+                    ),
+                ),
+                (
+                    "learner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="submissions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ('-created_at',),
-                'indexes': [models.Index(fields=['learner', 'lab', '-created_at'], name='labs_submis_learner_fe03b0_idx'), models.Index(fields=['status', 'created_at'], name='labs_submis_status_10ecc2_idx')],
+                "ordering": ("-created_at",),
+                "indexes": [
+                    models.Index(
+                        fields=["learner", "lab", "-created_at"],
+                        name="labs_submis_learner_fe03b0_idx",
+                    ),
+                    models.Index(
+                        fields=["status", "created_at"], name="labs_submis_status_10ecc2_idx"
+                    ),
+                ],
             },
         ),
     ]
