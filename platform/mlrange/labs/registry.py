@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -261,6 +261,12 @@ class _Validator:
     def artifact_name(self, value: object, field: str) -> str | None:
         if not isinstance(value, str) or not _ARTIFACT_NAME_RE.match(value):
             self.error(field, "expected a plain file name (letters, digits, . _ -)")
+            return None
+        if value == SUBMISSION_SOURCE:
+            self.error(
+                field,
+                f"{SUBMISSION_SOURCE} is reserved: the platform hands the learner's code to graders under it",
+            )
             return None
         return value
 
@@ -672,3 +678,13 @@ def hidden_assets_dir(slug: str) -> Path:
 def grader_dir(slug: str) -> Path:
     """Installed grader of a lab: grader.py, its sibling modules and the `_shared` package."""
     return Path(settings.SANDBOX_ASSETS_DIR) / "graders" / slug
+
+
+SUBMISSION_SOURCE = "submission.py"
+
+
+def grader_inputs(cells: list[str], artifacts: Mapping[str, bytes]) -> dict[str, bytes]:
+    """What a grader receives in /lab/submission: the collected artifacts, plus the learner's
+    code itself as `submission.py` (from the database, so the learner cannot swap it), for
+    labs whose grader calls the learner's functions through `_shared.callee`."""
+    return {**artifacts, SUBMISSION_SOURCE: "\n\n".join(cells).encode()}

@@ -177,7 +177,7 @@ def run_submission(submission: Submission) -> Outcome:
             grader_dir=registry.grader_dir(spec.slug),
             public_dir=registry.public_assets_root() / spec.slug,
             hidden_dir=registry.hidden_assets_dir(spec.slug),
-            artifacts=result.artifacts,
+            artifacts=registry.grader_inputs(submission.cells, result.artifacts),
             params={"variant": variant, "grader_seed": secrets.randbelow(2**31)},
             timeout=float(spec.limits.grader_timeout_s),
         )

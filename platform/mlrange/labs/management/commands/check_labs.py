@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from mlrange.labs.assets import build_lab_assets, lab_asset_dirs, notebook_is_current
 from mlrange.labs.management.commands.build_lab_assets import selected_labs
-from mlrange.labs.registry import LabSolution, LabSpec, lab_variant, setup_cell_source
+from mlrange.labs.registry import LabSolution, LabSpec, grader_inputs, lab_variant, setup_cell_source
 
 DEFAULT_SEEDS = (1, 2, 3)
 _ROW = "{:<24} {:<16} {:>5} {:>6} {:>6}  {:<26} {:>7}  {}"
@@ -133,7 +133,7 @@ class Command(BaseCommand):
                                 grader_dir=dirs.grader,
                                 public_dir=dirs.public,
                                 hidden_dir=dirs.hidden,
-                                artifacts=result.artifacts,
+                                artifacts=grader_inputs([code], result.artifacts),
                                 params={"variant": variant, "grader_seed": seed},
                                 timeout=spec.limits.grader_timeout_s,
                             )
