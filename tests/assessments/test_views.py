@@ -15,8 +15,11 @@ def web(learner):
     return client
 
 
-def test_quiz_pages_require_login(client, bank):
-    response = client.get("/quizzes/")
+def test_quiz_list_is_public_but_starting_requires_login(client, bank, practice_quiz):
+    page = client.get("/quizzes/")
+    assert page.status_code == 200
+    assert "Log in to start" in page.content.decode()
+    response = client.post(f"/quizzes/{practice_quiz.slug}/start/")
     assert response.status_code == 302
     assert "/accounts/login/" in response["Location"]
 

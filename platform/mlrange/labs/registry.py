@@ -625,11 +625,23 @@ def discover_labs(labs_dir: Path | None = None) -> list[LabSpec]:
 
 
 def get_lab(slug: str, labs_dir: Path | None = None) -> LabSpec:
-    """One lab by slug (validates all labs: a broken pack is an error, not a silent skip)."""
-    for spec in discover_labs(labs_dir):
-        if spec.slug == slug:
-            return spec
-    raise KeyError(slug)
+    """One lab by slug, validated on its own: a broken pack elsewhere does not take this one down.
+
+    Raises KeyError for an unknown slug and LabValidationError (every error) for a broken pack.
+    """
+    labs_dir = Path(labs_dir if labs_dir is not None else settings.LABS_DIR)
+    if not _SLUG_RE.match(slug):
+        raise KeyError(slug)
+    manifest = labs_dir / slug / MANIFEST_NAME
+    if not manifest.is_file():
+        raise KeyError(slug)
+    atlas_error = _atlas_file_problem()
+    spec, errors = _validate_manifest(manifest, labs_dir=labs_dir, check_atlas=atlas_error is None)
+    if atlas_error:
+        errors = [atlas_error, *errors]
+    if errors or spec is None:
+        raise LabValidationError(errors)
+    return spec
 
 
 def lab_variant(spec: LabSpec, seed: int) -> dict[str, Any]:
