@@ -8,7 +8,7 @@ RUNTIME_PYTHON ?= /usr/bin/python3.11
 export MLRANGE_RUNTIME
 PIP_QUIET := --quiet --disable-pip-version-check
 
-.PHONY: run test lint typecheck pytest bench venv runtime system-deps migrate content clean
+.PHONY: run test lint typecheck pytest check-labs bench venv runtime system-deps migrate content clean
 
 $(BIN)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)."; exit 1; }
@@ -36,8 +36,9 @@ system-deps:
 migrate: venv
 	$(BIN)/python manage.py migrate --noinput -v0
 
-content: migrate
+content: migrate runtime
 	$(BIN)/python manage.py load_curriculum
+	$(BIN)/python manage.py build_lab_assets
 
 run: SYSTEM_DEPS_FLAGS=
 run: system-deps venv runtime content
@@ -55,11 +56,15 @@ pytest: venv runtime
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: SYSTEM_DEPS_FLAGS=--browser
-test: system-deps venv runtime lint typecheck pytest
+test: system-deps venv runtime lint typecheck pytest check-labs
 	@if [[ "$${DATABASE_URL:-}" == postgres* ]]; then \
 	  echo "Database-layer tests again on the embedded SQLite default:"; \
 	  env -u DATABASE_URL $(BIN)/pytest -q -m "not sandbox and not integration and not e2e and not slow" -p no:cacheprovider; \
 	fi
+
+# Every lab's reference, naive, starter and no-op solutions graded through the real sandbox.
+check-labs: venv runtime
+	$(BIN)/python manage.py check_labs $(CHECK_LABS_ARGS)
 
 bench: venv runtime
 	$(BIN)/python -m bench

@@ -196,6 +196,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {"mlrange.labs.tasks.submission_execute_task": {"queue": "labs"}}
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-submissions": {"task": "mlrange.labs.tasks.submissions_sweep_task", "schedule": 30.0},
+    "expire-overdue-attempts": {"task": "mlrange.assessments.tasks.attempts_expire_task", "schedule": 60.0},
 }
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=330)

@@ -12,6 +12,7 @@ def site(request: HttpRequest) -> dict[str, object]:
             ("Learning path", "catalog:path"),
             ("Quizzes", "assessments:index"),
             ("Labs", "labs:index"),
+            ("Resources", "catalog:resources"),
             ("Dashboard", "progress:dashboard"),
         ],
     }
