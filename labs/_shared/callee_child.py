@@ -5,11 +5,88 @@ the original stdout; the learner's own prints go to stderr so they cannot forge 
 """
 
 import base64
+import ctypes
 import json
 import os
 import sys
+import tempfile
 import traceback
 import types
+
+# Landlock (Linux >= 5.13; signal scoping >= 6.12). The learner's code shares the grader's
+# sandbox and uid, so without this it could read /lab/hidden, the grader's files and its seed,
+# or /proc/<grader>/mem. Landlock is unprivileged, inherited and irreversible.
+_SYS_CREATE_RULESET, _SYS_ADD_RULE, _SYS_RESTRICT_SELF = 444, 445, 446
+_PR_SET_NO_NEW_PRIVS = 38
+_EXECUTE, _WRITE_FILE, _READ_FILE, _READ_DIR = 1, 2, 4, 8
+_TRUNCATE, _IOCTL_DEV = 1 << 14, 1 << 15
+_FILE_RIGHTS = _EXECUTE | _WRITE_FILE | _READ_FILE | _TRUNCATE | _IOCTL_DEV
+READ_ONLY = [
+    "/usr",
+    "/lib",
+    "/lib64",
+    "/bin",
+    "/etc",
+    "/lab/public",
+    "/proc/self",
+    "/sys/devices/system/cpu",
+    "/dev/urandom",
+    "/dev/zero",
+]
+
+
+class _RulesetAttr(ctypes.Structure):
+    _fields_ = [("fs", ctypes.c_uint64), ("net", ctypes.c_uint64), ("scoped", ctypes.c_uint64)]
+
+
+class _PathBeneath(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("allowed", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+
+def confine(read_only, read_write):
+    """Allow only these paths from now on, and no signals or ptrace outside; raise if impossible."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    abi = libc.syscall(_SYS_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
+    if abi < 1:
+        raise OSError("Landlock is not available in this kernel")
+    handled = (1 << 13) - 1
+    if abi >= 2:
+        handled |= 1 << 13
+    if abi >= 3:
+        handled |= _TRUNCATE
+    if abi >= 5:
+        handled |= _IOCTL_DEV
+    attr = _RulesetAttr(handled, 3 if abi >= 4 else 0, 3 if abi >= 6 else 0)
+    size = 8 if abi < 4 else (16 if abi < 6 else 24)
+    ruleset = libc.syscall(_SYS_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0))
+    if ruleset < 0:
+        raise OSError(ctypes.get_errno(), "landlock_create_ruleset")
+    try:
+        reading = _EXECUTE | _READ_FILE | _READ_DIR
+        for paths, access in ((read_only, reading), (read_write, handled)):
+            for path in paths:
+                try:
+                    fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+                except OSError:
+                    continue
+                try:
+                    allowed = access & handled
+                    if not os.path.isdir(path):
+                        allowed &= _FILE_RIGHTS
+                    rule = _PathBeneath(allowed, fd)
+                    if libc.syscall(_SYS_ADD_RULE, ruleset, 1, ctypes.byref(rule), 0) != 0:
+                        raise OSError(ctypes.get_errno(), f"landlock_add_rule {path}")
+                finally:
+                    os.close(fd)
+        if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "no_new_privs")
+        if libc.syscall(_SYS_RESTRICT_SELF, ruleset, 0) != 0:
+            raise OSError(ctypes.get_errno(), "landlock_restrict_self")
+    finally:
+        os.close(ruleset)
+    return abi
 
 
 def _decode(value):
@@ -67,6 +144,18 @@ def main() -> None:
     try:
         with open(source_path, encoding="utf-8") as handle:
             code = compile(handle.read(), "submission.py", "exec")
+        scratch = tempfile.mkdtemp(prefix="learner-")
+        os.chdir(scratch)
+        try:
+            confine([*READ_ONLY, sys.prefix, sys.base_prefix], [scratch, "/dev/null"])
+        except OSError as exc:
+            channel.write(
+                json.dumps(
+                    {"loaded": False, "error": f"the grader cannot isolate your code on this host ({exc})"}
+                )
+                + "\n"
+            )
+            return
         exec(code, module.__dict__)  # noqa: S102 -- learner code, in the grader's sandbox, in this child only
     except BaseException as exc:
         channel.write(json.dumps({"loaded": False, "error": f"{type(exc).__name__}: {exc}"}) + "\n")

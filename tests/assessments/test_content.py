@@ -1,6 +1,6 @@
 """The question-bank loader: errors name file, item and field; loading is idempotent."""
 
-# ruff: noqa: E501 -- expected error messages are compared whole
+
 
 import shutil
 
