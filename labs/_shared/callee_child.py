@@ -44,7 +44,7 @@ class _PathBeneath(ctypes.Structure):
     _fields_ = [("allowed", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
 
 
-def confine(read_only, read_write):
+def confine(read_only, read_write):  # noqa: PLR0912 -- one linear sequence of kernel calls, clearer unsplit
     """Allow only these paths from now on, and no signals or ptrace outside; raise if impossible."""
     libc = ctypes.CDLL(None, use_errno=True)
     libc.syscall.restype = ctypes.c_long
