@@ -9,7 +9,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _manage(*args: str, env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"SECRET_KEY", "DEBUG", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
     base.update({"MLRANGE_VAR_DIR": str(tmp_path), **env})
     return subprocess.run(
         [sys.executable, "manage.py", *args],
