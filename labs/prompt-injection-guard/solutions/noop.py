@@ -1,0 +1,3 @@
+"""A submission without a guard: the grader must fail it with clear feedback."""
+
+print("nothing to hand in")
