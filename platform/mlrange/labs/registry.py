@@ -47,6 +47,7 @@ T = TypeVar("T")
 _SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _ID_RE = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 _ARTIFACT_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_SERVICE_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _ATLAS_ID_RE = re.compile(r"^AML\.(?:T\d{4}(?:\.\d{3})?|M\d{4})$")
 _MAX_ARTIFACT_BYTES = 64 * 1024 * 1024
 _CITABLE_ATLAS_KINDS = (AtlasKind.TECHNIQUE, AtlasKind.SUBTECHNIQUE, AtlasKind.MITIGATION)
@@ -112,6 +113,28 @@ class LabSolution:
 
 
 @dataclass(frozen=True)
+class LabService:
+    """A trusted lab service (e.g. a metered oracle) run in its own jail during executions.
+
+    `script` is one of the lab's `grader_modules` (so it is installed with the grader); the
+    kernel reaches it at `/lab-services/<name>.sock`; its report reaches the grader as
+    `service-<name>.json` (see labs/_schema.md).
+    """
+
+    name: str
+    script: Path
+
+    @property
+    def report_name(self) -> str:
+        return service_report_name(self.name)
+
+
+def service_report_name(name: str) -> str:
+    """The file name under which a service's report reaches the grader."""
+    return f"service-{name}.json"
+
+
+@dataclass(frozen=True)
 class LabSpec:
     """A validated lab pack."""
 
@@ -130,6 +153,7 @@ class LabSpec:
     files: LabFiles
     solutions: tuple[LabSolution, ...]
     root: Path
+    services: tuple[LabService, ...] = ()
 
     @property
     def max_points(self) -> float:
@@ -170,7 +194,9 @@ _TOP_FIELDS = {
     "pass_points": True,
     "files": True,
     "solutions": True,
+    "services": False,
 }
+_SERVICE_FIELDS = {"name": True, "script": True}
 _LIMIT_FIELDS = {"wall_timeout_s": True, "memory_mb": True, "grader_timeout_s": True}
 _ARTIFACT_FIELDS = {"name": True, "max_bytes": True, "description": True}
 _TIER_FIELDS = {"id": True, "title": True, "points": True, "description": True}
@@ -514,6 +540,49 @@ def _parse_solutions(
     return tuple(solutions)
 
 
+def _parse_services(check: _Validator, value: object, field: str) -> tuple[LabService, ...]:
+    services: list[LabService] = []
+    for index, item in enumerate(check.items(value, field)):
+        where = f"{field}[{index}]"
+        data = check.mapping(item, where, _SERVICE_FIELDS)
+        if data is None:
+            continue
+        name = data.get("name")
+        if not isinstance(name, str) or not _SERVICE_NAME_RE.match(name):
+            check.error(f"{where}.name", "expected a lowercase identifier ([a-z][a-z0-9_]*, at most 32)")
+            name = None
+        elif any(s.name == name for s in services):
+            check.error(f"{where}.name", f"duplicate service {name!r}")
+            name = None
+        script = check.field(data, "script", check.lab_file, where)
+        if script is not None and (script.suffix != ".py" or script.parent != check.lab_dir):
+            check.error(f"{where}.script", "expected a .py file at the top of the lab folder")
+            script = None
+        if isinstance(name, str) and script is not None:
+            services.append(LabService(name=name, script=script))
+    return tuple(services)
+
+
+def _check_services(
+    check: _Validator,
+    services: tuple[LabService, ...],
+    files: LabFiles | None,
+    artifacts: tuple[LabArtifact, ...] | None,
+) -> None:
+    """Service scripts are installed as grader modules; their report names are reserved."""
+    for index, service in enumerate(services):
+        if files is not None and service.script not in files.grader_modules:
+            check.error(
+                f"services[{index}].script",
+                f"list {service.script.name} in files.grader_modules too (it is installed with the grader)",
+            )
+        if any(a.name == service.report_name for a in artifacts or ()):
+            check.error(
+                f"services[{index}].name",
+                f"{service.report_name} is reserved for the service's report; rename the artifact",
+            )
+
+
 def _validate_manifest(
     manifest_path: Path, *, labs_dir: Path, check_atlas: bool
 ) -> tuple[LabSpec | None, list[str]]:
@@ -546,6 +615,8 @@ def _validate_manifest(
     files = parse("files", lambda v, f: _parse_files(check, v, f))
     tier_ids = {t.id for t in tiers}
     solutions = parse("solutions", lambda v, f: _parse_solutions(check, v, f, tier_ids))
+    services = parse("services", lambda v, f: _parse_services(check, v, f)) or ()
+    _check_services(check, services, files, artifacts)
     if check.errors:
         return None, check.errors
     return LabSpec(
@@ -564,6 +635,7 @@ def _validate_manifest(
         files=_present(files),
         solutions=_present(solutions),
         root=lab_dir,
+        services=services,
     ), []
 
 
@@ -695,8 +767,15 @@ def grader_dir(slug: str) -> Path:
 SUBMISSION_SOURCE = "submission.py"
 
 
-def grader_inputs(cells: list[str], artifacts: Mapping[str, bytes]) -> dict[str, bytes]:
+def grader_inputs(
+    cells: list[str],
+    artifacts: Mapping[str, bytes],
+    service_reports: Mapping[str, bytes] | None = None,
+) -> dict[str, bytes]:
     """What a grader receives in /lab/submission: the collected artifacts, plus the learner's
     code itself as `submission.py` (from the database, so the learner cannot swap it), for
-    labs whose grader calls the learner's functions through `_shared.callee`."""
-    return {**artifacts, SUBMISSION_SOURCE: "\n\n".join(cells).encode()}
+    labs whose grader calls the learner's functions through `_shared.callee`, plus each lab
+    service's report as `service-<name>.json` (read by the worker from the service's own
+    jail, so the learner cannot forge it; it overrides any artifact of that name)."""
+    reports = {service_report_name(name): data for name, data in (service_reports or {}).items()}
+    return {**artifacts, SUBMISSION_SOURCE: "\n\n".join(cells).encode(), **reports}

@@ -10,6 +10,7 @@ import logging
 import secrets
 import shutil
 import threading
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -25,6 +26,7 @@ from mlrange.sandbox import (
     SandboxConfig,
     SandboxLimits,
     SandboxUnavailableError,
+    ServiceSpec,
     run_grader,
     sandbox_check,
 )
@@ -66,7 +68,31 @@ def sandbox_config(*, limits: SandboxLimits | None = None) -> SandboxConfig:
             output_limit_bytes=settings.SANDBOX_OUTPUT_LIMIT,
         ),
         preload=settings.SANDBOX_PRELOAD,
+        lab_services=True,
     )
+
+
+def lab_service_specs(
+    spec: registry.LabSpec,
+    variant: dict[str, Any],
+    *,
+    grader_dir: Path,
+    hidden_dir: Path,
+    limits: SandboxLimits,
+) -> list[ServiceSpec]:
+    """The lab's services for one execution: each runs its installed script (a grader module)
+    in its own jail with the lab's hidden assets read-only at /lab/hidden and the learner's
+    variant in its params; the kernel never sees either."""
+    return [
+        ServiceSpec(
+            name=service.name,
+            script=grader_dir / service.script.name,
+            ro_mounts={"/lab/hidden": hidden_dir},
+            limits=limits,
+            params={"variant": variant},
+        )
+        for service in spec.services
+    ]
 
 
 def get_pool() -> KernelPool:
@@ -147,11 +173,19 @@ def run_submission(submission: Submission) -> Outcome:
         memory_mb=int(spec.limits.memory_mb),
         output_limit_bytes=settings.SANDBOX_OUTPUT_LIMIT,
     )
+    services = lab_service_specs(
+        spec,
+        variant,
+        grader_dir=registry.grader_dir(spec.slug),
+        hidden_dir=registry.hidden_assets_dir(spec.slug),
+        limits=limits,
+    )
     try:
         result = get_pool().execute(
             [registry.setup_cell_source(spec, variant), *submission.cells],
             artifacts=[ArtifactSpec(a.name, a.max_bytes) for a in spec.artifacts] if grade else [],
             timeout=limits.wall_timeout_s,
+            services=services,
         )
     except SandboxUnavailableError as exc:
         logger.error("sandbox unavailable for submission %s: %s", submission.pk, exc)
@@ -177,7 +211,7 @@ def run_submission(submission: Submission) -> Outcome:
             grader_dir=registry.grader_dir(spec.slug),
             public_dir=registry.public_assets_root() / spec.slug,
             hidden_dir=registry.hidden_assets_dir(spec.slug),
-            artifacts=registry.grader_inputs(submission.cells, result.artifacts),
+            artifacts=registry.grader_inputs(submission.cells, result.artifacts, result.service_reports),
             params={"variant": variant, "grader_seed": secrets.randbelow(2**31)},
             timeout=float(spec.limits.grader_timeout_s),
         )

@@ -6,6 +6,7 @@ from mlrange.sandbox.errors import GraderError, SandboxError, SandboxUnavailable
 from mlrange.sandbox.grader import run_grader
 from mlrange.sandbox.pool import KernelPool
 from mlrange.sandbox.results import ArtifactSpec, ExecutionResult, ExecutionStatus
+from mlrange.sandbox.services import ServiceError, ServiceSpec, ServiceStartError
 
 __all__ = [
     "ArtifactSpec",
@@ -17,6 +18,9 @@ __all__ = [
     "SandboxError",
     "SandboxLimits",
     "SandboxUnavailableError",
+    "ServiceError",
+    "ServiceSpec",
+    "ServiceStartError",
     "run_grader",
     "sandbox_check",
 ]

@@ -48,6 +48,9 @@ class SandboxConfig:
     setpriv: Path = Path("/usr/bin/setpriv")
     prlimit: Path = Path("/usr/bin/prlimit")
     seccomp: bool = True  # a syscall filter on top of namespaces (x86_64 only; skipped elsewhere)
+    lab_services: bool = False
+    """Give every kernel a services folder, read-only at /lab-services, where lab services
+    (mlrange.sandbox.services, each in its own jail) put their sockets. Off by default."""
 
     @property
     def python(self) -> Path:

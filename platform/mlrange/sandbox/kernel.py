@@ -37,6 +37,7 @@ from mlrange.sandbox.jail import (
 )
 from mlrange.sandbox.outputs import OutputCollector, OutputLimitExceededError
 from mlrange.sandbox.results import ArtifactSpec, ExecutionResult, ExecutionStatus
+from mlrange.sandbox.services import SERVICES_DIR, RunningService, ServiceSpec, start_services
 
 logger = logging.getLogger(__name__)
 
@@ -59,9 +60,12 @@ class KernelStartError(SandboxError):
 class SandboxedKernel:
     """A warm kernel in its jail. Create with ``SandboxedKernel.start``; ``destroy`` always."""
 
-    def __init__(self, config: SandboxConfig, run_dir: Path) -> None:
+    def __init__(self, config: SandboxConfig, run_dir: Path, services_dir: Path | None = None) -> None:
         self.config = config
         self.run_dir = run_dir
+        # Bound read-only at /lab-services: lab services (own jails) put their sockets here.
+        # A sibling of run_dir, never inside it: the kernel has run_dir read-write.
+        self.services_dir = services_dir
         self.process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
         self._context = zmq.Context(io_threads=1)
@@ -89,7 +93,14 @@ class SandboxedKernel:
                 f"run dir {config.run_dir} is too long for ZMQ ipc socket paths "
                 f"(limit {_SOCKET_PATH_MAX} bytes): use a short path such as /tmp/mlrange-sandbox"
             )
-        kernel = cls(config, run_dir)
+        services_dir = None
+        if config.lab_services:
+            try:
+                services_dir = make_private_dir(config, "s")
+            except BaseException:
+                remove_private_dir(run_dir)
+                raise
+        kernel = cls(config, run_dir, services_dir)
         try:
             kernel._launch(prefix)
             kernel._wait_ready(time.monotonic() + timeout)
@@ -124,7 +135,10 @@ class SandboxedKernel:
                 "--HistoryManager.enabled=False",
             ],
             limits=self.config.limits,
-            ro_binds=self.config.ro_mounts,
+            ro_binds={
+                **self.config.ro_mounts,
+                **({SERVICES_DIR: self.services_dir} if self.services_dir is not None else {}),
+            },
             rw_binds={str(self.run_dir): self.run_dir},
         )
         self.process = jail_spawn(self.config, jail, stderr=self._log)
@@ -181,18 +195,50 @@ class SandboxedKernel:
         if self._log is not None:
             self._log.close()
         remove_private_dir(self.run_dir)
+        if self.services_dir is not None:
+            remove_private_dir(self.services_dir)
 
     # Execution ----------------------------------------------------------------------------
 
     def run(
-        self, cells: Sequence[str], *, artifacts: Sequence[ArtifactSpec], timeout: float
+        self,
+        cells: Sequence[str],
+        *,
+        artifacts: Sequence[ArtifactSpec],
+        timeout: float,
+        services: Sequence[ServiceSpec] = (),
     ) -> ExecutionResult:
         """Run ``cells`` in order, stop at the first error, then collect ``artifacts``.
 
         ``timeout`` covers the cells; collecting artifacts gets its own budget (at least 10 s,
         more for large files). On timeout, crash or output overflow the kernel is killed and
         no artifacts are collected. The kernel must be destroyed afterwards.
+
+        ``services`` are started first, each in its own jail (their start-up is not charged to
+        ``timeout``; ServiceStartError if one does not come up, and then no cell runs), and
+        stopped after the cells and the artifacts; their reports are in
+        ``service_reports``, their failures in ``service_errors``.
         """
+        running: list[RunningService] = []
+        if services:
+            if self.services_dir is None:
+                raise SandboxError("lab services need a pool whose SandboxConfig has lab_services=True")
+            running = start_services(self.config, services, self.services_dir)
+        try:
+            result = self._run_cells(cells, artifacts=artifacts, timeout=timeout)
+        finally:
+            for service in running:
+                service.stop()
+        for service in running:
+            if service.report is not None:
+                result.service_reports[service.spec.name] = service.report
+            if service.error is not None:
+                result.service_errors[service.spec.name] = service.error
+        return result
+
+    def _run_cells(
+        self, cells: Sequence[str], *, artifacts: Sequence[ArtifactSpec], timeout: float
+    ) -> ExecutionResult:
         started = time.monotonic()
         deadline = started + timeout
         collector = OutputCollector(self.config.limits.output_limit_bytes)

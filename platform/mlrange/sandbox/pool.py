@@ -20,6 +20,7 @@ from mlrange.sandbox.errors import SandboxUnavailableError
 from mlrange.sandbox.jail import prepare_run_root
 from mlrange.sandbox.kernel import SandboxedKernel
 from mlrange.sandbox.results import ArtifactSpec, ExecutionResult
+from mlrange.sandbox.services import ServiceSpec
 
 logger = logging.getLogger(__name__)
 
@@ -85,8 +86,12 @@ class KernelPool:
         *,
         artifacts: Sequence[ArtifactSpec] = (),
         timeout: float | None = None,
+        services: Sequence[ServiceSpec] = (),
     ) -> ExecutionResult:
         """Run ``cells`` in a fresh warm kernel (see ``SandboxedKernel.run``), then destroy it.
+
+        ``services`` (lab services, e.g. a metered oracle) run in their own jails for the
+        length of this execution; the kernel reaches them at ``/lab-services/<name>.sock``.
 
         Waits up to ``acquire_timeout`` for a warm kernel; raises SandboxUnavailableError if
         none comes (the last start error is in the message).
@@ -97,6 +102,7 @@ class KernelPool:
                 cells,
                 artifacts=artifacts,
                 timeout=self.config.limits.wall_timeout_s if timeout is None else timeout,
+                services=services,
             )
         finally:
             kernel.destroy()

@@ -49,3 +49,8 @@ class ExecutionResult:
     artifact_errors: dict[str, str] = field(default_factory=dict)
     duration_s: float = 0.0
     cells_run: int = 0
+    service_reports: dict[str, bytes] = field(default_factory=dict)
+    """Reports of the execution's lab services, read by the worker from folders only the
+    services' jails see: trusted, unlike everything above (the kernel cannot write them)."""
+    service_errors: dict[str, str] = field(default_factory=dict)
+    """Services that crashed or left no readable report (for logs; may name hidden paths)."""

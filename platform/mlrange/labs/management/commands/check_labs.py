@@ -85,6 +85,8 @@ class Command(BaseCommand):
         seeds = [int(s) for s in options["seeds"].split(",") if s.strip()]
         specs = selected_labs(options["slugs"])
         failures: list[str] = []
+        from mlrange.labs.runner import lab_service_specs
+
         for spec in specs:
             build = build_lab_assets(spec)
             state = f"built in {build.seconds:.1f} s" if build.built else "up to date"
@@ -103,6 +105,7 @@ class Command(BaseCommand):
                 wall_timeout_s=max(spec.limits.wall_timeout_s for spec in specs),
                 memory_mb=max(spec.limits.memory_mb for spec in specs),
             ),
+            lab_services=any(spec.services for spec in specs),
         )
         try:
             sandbox_check(config)
@@ -121,10 +124,20 @@ class Command(BaseCommand):
                     code = solution.file.read_text(encoding="utf-8")
                     for seed in seeds:
                         variant = lab_variant(spec, seed)
+                        services = lab_service_specs(
+                            spec,
+                            variant,
+                            grader_dir=dirs.grader,
+                            hidden_dir=dirs.hidden,
+                            limits=SandboxLimits(
+                                wall_timeout_s=spec.limits.wall_timeout_s, memory_mb=spec.limits.memory_mb
+                            ),
+                        )
                         result = pool.execute(
                             [setup_cell_source(spec, variant), code],
                             artifacts=artifacts,
                             timeout=spec.limits.wall_timeout_s,
+                            services=services,
                         )
                         started = time.monotonic()
                         try:
@@ -133,7 +146,7 @@ class Command(BaseCommand):
                                 grader_dir=dirs.grader,
                                 public_dir=dirs.public,
                                 hidden_dir=dirs.hidden,
-                                artifacts=grader_inputs([code], result.artifacts),
+                                artifacts=grader_inputs([code], result.artifacts, result.service_reports),
                                 params={"variant": variant, "grader_seed": seed},
                                 timeout=spec.limits.grader_timeout_s,
                             )
