@@ -1,42 +1,18 @@
-"""Fixtures of the lab content tests: a small ATLAS file, built assets, graded solutions."""
+"""Fixtures of the lab content tests: the ATLAS data, built assets, graded solutions."""
 
 from pathlib import Path
 
 import pytest
 from django.test import override_settings
 
-ATLAS_SUBSET = """\
-id: ATLAS
-name: Adversarial Threat Landscape for AI Systems
-version: 5.6.0
-matrices:
-- id: ATLAS
-  name: ATLAS Matrix
-  tactics:
-  - id: AML.TA0004
-    name: Initial Access
-  techniques:
-  - id: AML.T0015
-    name: Evade AI Model
-  - id: AML.T0043
-    name: Craft Adversarial Data
-  - id: AML.T0043.000
-    name: White-Box Optimization
-    subtechnique-of: AML.T0043
-  mitigations:
-  - id: AML.M0003
-    name: Model Hardening
-"""
-
 REPO = Path(__file__).resolve().parents[2]
 REAL_LABS_DIR = REPO / "labs"
 
 
 @pytest.fixture(scope="session")
-def atlas_file(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("atlas") / "mitre-atlas-5.6.0.yaml"
-    path.write_text(ATLAS_SUBSET)
-    return path
+def atlas_file() -> Path:
+    """The vendored ATLAS 5.6.0 data: labs cite real ids, so they are checked against the real file."""
+    return REPO / "curriculum" / "reference" / "mitre-atlas-5.6.0.yaml"
 
 
 @pytest.fixture(autouse=True)
