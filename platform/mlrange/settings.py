@@ -213,7 +213,8 @@ SANDBOX_RUNTIME = Path(env.str("MLRANGE_RUNTIME", default="/opt/mlrange/runtime"
 SANDBOX_RUN_DIR = Path(env.str("MLRANGE_SANDBOX_RUN_DIR", default="/tmp/mlrange-sandbox"))  # noqa: S108 -- short path: ZMQ ipc socket paths must stay under 107 bytes; the sandbox code creates it 0711 and per-run dirs 0700
 SANDBOX_ASSETS_DIR = Path(env.str("MLRANGE_ASSETS_DIR", default=str(SANDBOX_RUNTIME.parent / "lab-assets")))
 SANDBOX_POOL_SIZE = env.int("MLRANGE_POOL_SIZE", default=2)
-SANDBOX_EXEC_TIMEOUT = env.float("MLRANGE_EXEC_TIMEOUT", default=60.0)
+# A ceiling on every lab's own wall-clock limit (labs set theirs in their manifest).
+SANDBOX_EXEC_TIMEOUT = env.float("MLRANGE_EXEC_TIMEOUT", default=600.0)
 SANDBOX_MEMORY_MB = env.int("MLRANGE_SANDBOX_MEMORY_MB", default=4096)
 SANDBOX_OUTPUT_LIMIT = env.int("MLRANGE_OUTPUT_LIMIT", default=1_000_000)
 SANDBOX_PRELOAD = env.str("MLRANGE_PRELOAD", default="import numpy, torch")

@@ -169,7 +169,8 @@ def run_submission(submission: Submission) -> Outcome:
     variant = registry.lab_variant(spec, seed)
     grade = submission.mode == Submission.Mode.GRADE
     limits = SandboxLimits(
-        wall_timeout_s=float(spec.limits.wall_timeout_s),
+        # The operator may tighten, never loosen, a lab's own limit.
+        wall_timeout_s=min(float(spec.limits.wall_timeout_s), settings.SANDBOX_EXEC_TIMEOUT),
         memory_mb=int(spec.limits.memory_mb),
         output_limit_bytes=settings.SANDBOX_OUTPUT_LIMIT,
     )
