@@ -22,7 +22,7 @@ pytestmark = [
 ]
 
 LAB = "adversarial-examples"
-FAKE_SECRET = "mlrange-test-secret-9f1c2e"
+FAKE_SECRET = "mlrange-test-secret-9f1c2e"  # noqa: S105 -- a canary the sandbox must hide, not a credential
 
 PROBES = """
 import json, os, socket, glob
