@@ -218,6 +218,8 @@ SANDBOX_EXEC_TIMEOUT = env.float("MLRANGE_EXEC_TIMEOUT", default=600.0)
 SANDBOX_MEMORY_MB = env.int("MLRANGE_SANDBOX_MEMORY_MB", default=4096)
 SANDBOX_OUTPUT_LIMIT = env.int("MLRANGE_OUTPUT_LIMIT", default=1_000_000)
 SANDBOX_PRELOAD = env.str("MLRANGE_PRELOAD", default="import numpy, torch")
+# Labs whose manifest says `kernel: light` get kernels that preload only this.
+SANDBOX_LIGHT_PRELOAD = env.str("MLRANGE_LIGHT_PRELOAD", default="import numpy")
 SANDBOX_WARM_ON_START = env.bool("MLRANGE_WARM_POOL", default=True)
 LABS_MAX_IN_FLIGHT = env.int("MLRANGE_MAX_IN_FLIGHT", default=3)
 LABS_SUBMISSION_DEADLINE = env.int("MLRANGE_SUBMISSION_DEADLINE", default=600)

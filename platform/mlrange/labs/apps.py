@@ -27,9 +27,11 @@ def _warm_pool(**_: Any) -> None:
 
     if settings.SANDBOX_WARM_ON_START:
         from mlrange.labs import runner
+        from mlrange.labs.registry import KERNEL_PROFILES
 
         if runner.sandbox_problem() is None:
-            runner.get_pool()
+            for kernel in KERNEL_PROFILES:
+                runner.get_pool(kernel)
 
 
 def _stop_pool(**_: Any) -> None:

@@ -154,6 +154,7 @@ class LabSpec:
     solutions: tuple[LabSolution, ...]
     root: Path
     services: tuple[LabService, ...] = ()
+    kernel: str = "torch"
 
     @property
     def max_points(self) -> float:
@@ -195,7 +196,11 @@ _TOP_FIELDS = {
     "files": True,
     "solutions": True,
     "services": False,
+    "kernel": False,
 }
+# Warm-kernel profiles: what a pooled kernel has imported before it is handed out. Labs whose
+# learner code needs no torch use "light" kernels, which start three times faster.
+KERNEL_PROFILES = ("torch", "light")
 _SERVICE_FIELDS = {"name": True, "script": True}
 _LIMIT_FIELDS = {"wall_timeout_s": True, "memory_mb": True, "grader_timeout_s": True}
 _ARTIFACT_FIELDS = {"name": True, "max_bytes": True, "description": True}
@@ -617,6 +622,7 @@ def _validate_manifest(
     tier_ids = {t.id for t in tiers}
     solutions = parse("solutions", lambda v, f: _parse_solutions(check, v, f, tier_ids))
     services = parse("services", lambda v, f: _parse_services(check, v, f)) or ()
+    kernel = parse("kernel", lambda v, f: check.choice(v, f, KERNEL_PROFILES)) or "torch"
     _check_services(check, services, files, artifacts)
     if check.errors:
         return None, check.errors
@@ -637,6 +643,7 @@ def _validate_manifest(
         solutions=_present(solutions),
         root=lab_dir,
         services=services,
+        kernel=kernel,
     ), []
 
 

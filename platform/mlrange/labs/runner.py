@@ -33,7 +33,7 @@ from mlrange.sandbox import (
 
 logger = logging.getLogger(__name__)
 
-_pool: KernelPool | None = None
+_pools: dict[str, KernelPool] = {}
 _pool_lock = threading.Lock()
 
 
@@ -56,7 +56,7 @@ def sandbox_problem() -> str | None:
     return None
 
 
-def sandbox_config(*, limits: SandboxLimits | None = None) -> SandboxConfig:
+def sandbox_config(*, limits: SandboxLimits | None = None, kernel: str = "torch") -> SandboxConfig:
     return SandboxConfig(
         runtime=settings.SANDBOX_RUNTIME,
         run_dir=settings.SANDBOX_RUN_DIR,
@@ -67,7 +67,7 @@ def sandbox_config(*, limits: SandboxLimits | None = None) -> SandboxConfig:
             memory_mb=settings.SANDBOX_MEMORY_MB,
             output_limit_bytes=settings.SANDBOX_OUTPUT_LIMIT,
         ),
-        preload=settings.SANDBOX_PRELOAD,
+        preload=settings.SANDBOX_LIGHT_PRELOAD if kernel == "light" else settings.SANDBOX_PRELOAD,
         lab_services=True,
     )
 
@@ -95,26 +95,25 @@ def lab_service_specs(
     ]
 
 
-def get_pool() -> KernelPool:
-    global _pool  # noqa: PLW0603 -- one pool per worker process, by design
+def get_pool(kernel: str = "torch") -> KernelPool:
+    """This worker process's warm pool for a kernel profile ("torch" or "light"), started on first use."""
     with _pool_lock:
-        if _pool is None:
-            config = sandbox_config()
-            sandbox_check(
-                config
-            )  # refuse, with the reason, rather than start kernels that cannot be confined
+        pool = _pools.get(kernel)
+        if pool is None:
+            config = sandbox_config(kernel=kernel)
+            # Refuse, with the reason, rather than start kernels that cannot be confined.
+            sandbox_check(config)
             pool = KernelPool(config, size=settings.SANDBOX_POOL_SIZE)
             pool.start()
-            _pool = pool
-        return _pool
+            _pools[kernel] = pool
+        return pool
 
 
 def shutdown_pool() -> None:
-    global _pool  # noqa: PLW0603
     with _pool_lock:
-        if _pool is not None:
-            _pool.shutdown()
-            _pool = None
+        for pool in _pools.values():
+            pool.shutdown()
+        _pools.clear()
 
 
 _EXEC_MESSAGES = {
@@ -182,7 +181,7 @@ def run_submission(submission: Submission) -> Outcome:
         limits=limits,
     )
     try:
-        result = get_pool().execute(
+        result = get_pool(spec.kernel).execute(
             [registry.setup_cell_source(spec, variant), *submission.cells],
             artifacts=[ArtifactSpec(a.name, a.max_bytes) for a in spec.artifacts] if grade else [],
             timeout=limits.wall_timeout_s,
