@@ -81,7 +81,7 @@ class Platform:
     def start(self) -> None:
         self.manage("migrate", "--noinput", "-v0")
         self.manage("load_curriculum", "-v0")
-        self.manage("build_lab_assets", "adversarial-examples")
+        self.manage("build_lab_assets", "adversarial-examples", "threat-model")
         log = (self.var_dir / "worker.log").open("wb")
         self.procs.append(
             subprocess.Popen(
@@ -233,7 +233,7 @@ def nbclient_baseline(code: str, runs: int, runtime: Path, work: Path) -> list[f
     return times
 
 
-def throughput(base: str, tokens: list[str], seconds: float, solution: str) -> dict[str, float]:
+def throughput(base: str, tokens: list[str], seconds: float, solution: str, lab: str) -> dict[str, float]:
     """Keep every learner with one graded submission in flight for `seconds`; count results."""
     import threading
 
@@ -245,7 +245,7 @@ def throughput(base: str, tokens: list[str], seconds: float, solution: str) -> d
     def learner(token: str) -> None:
         client = Client(base, token)
         while time.perf_counter() < stop_at:
-            submission_id = client.submit(solution, "grade")
+            submission_id = client.submit(solution, "grade", lab)
             with lock:
                 submitted.append(submission_id)
             while True:
@@ -315,17 +315,21 @@ def main() -> None:
                 f"{name:<12} {p50:8.0f} {p95:8.0f} {own_ms:10.0f} {base_p50:16.0f} {base_p50 / p50:12.1f}x {p95 - own_ms:13.0f}"
             )
 
-        solution = (ROOT / "labs" / "adversarial-examples" / "solutions" / "reference_pgd.py").read_text()
         tokens = [platform.token(f"learner{i}") for i in range(args.learners)]
-        result = throughput(base, tokens, args.seconds, solution)
-        print(
-            f"\nGraded throughput over {args.seconds:.0f} s, {args.learners} learners each keeping one graded "
-            "submission of the adversarial-examples reference solution in flight:"
-        )
-        print(
-            f"  {result['per_second']:.2f} graded submissions/s; submitted {result['submitted']}, "
-            f"finished {result['finished']}, passed {result['passed']}, lost {result['lost']}"
-        )
+        for lab, solution_file, kernel in (
+            ("threat-model", "reference.py", "light kernel, JSON artifact"),
+            ("adversarial-examples", "reference_pgd.py", "torch kernel, PGD on 300 images"),
+        ):
+            solution = (ROOT / "labs" / lab / "solutions" / solution_file).read_text()
+            result = throughput(base, tokens, args.seconds, solution, lab)
+            print(
+                f"\nGraded throughput over {args.seconds:.0f} s: {lab} ({kernel}), {args.learners} learners each "
+                "keeping one graded reference submission in flight:"
+            )
+            print(
+                f"  {result['per_second']:.2f} graded submissions/s; submitted {result['submitted']}, "
+                f"finished {result['finished']}, passed {result['passed']}, lost {result['lost']}"
+            )
     finally:
         platform.stop()
         shutil.rmtree(var_dir, ignore_errors=True)
