@@ -1,7 +1,5 @@
 """The question-bank loader: errors name file, item and field; loading is idempotent."""
 
-
-
 import shutil
 
 import pytest
