@@ -11,14 +11,25 @@ LearnerCodeError whose message the grader can show.
         noisy = learner.call("laplace_mechanism", values, epsilon=1.0, sensitivity=1.0)
         monitor = learner.new("QueryMonitor")          # instance kept in the child
         flagged = learner.call_method(monitor, "observe", batch)
+
+A grader may pass `epilogue=DRIVER`: trusted grader code (source text) that runs in the
+learner's module right after the learner's code. It defines driver functions (for example
+one that replays a whole batch of requests against the learner's app) that the grader then
+calls like any learner function. The parent writes the learner's source followed by the
+epilogue into a fresh private temporary folder and loads that file instead; line numbers of
+the learner's code are unchanged. The epilogue runs in the learner's process, under the same
+confinement, after the learner's code had the chance to patch anything it uses, so its
+results are only as trustworthy as the learner's code: graders must validate them.
 """
 
 import base64
 import json
 import os
 import select
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -72,10 +83,30 @@ class LearnerProcess:
     """The learner's module, loaded in a child process; use as a context manager."""
 
     def __init__(
-        self, source: Path, *, lab: dict[str, Any] | None = None, load_timeout: float = 60.0
+        self,
+        source: Path,
+        *,
+        lab: dict[str, Any] | None = None,
+        load_timeout: float = 60.0,
+        epilogue: str = "",
     ) -> None:
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._tempdir: str | None = None
         if not source.is_file() or source.is_symlink():
             raise LearnerCodeError("your code was not handed to the grader (submission.py missing)")
+        try:
+            self._start(source, lab, load_timeout, epilogue)
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self, source: Path, lab: dict[str, Any] | None, load_timeout: float, epilogue: str) -> None:
+        if epilogue:
+            # Bytes as handed in: the child decodes (and reports bad encodings) as without one.
+            text = source.read_bytes()
+            self._tempdir = tempfile.mkdtemp(prefix="learner-src-")
+            source = Path(self._tempdir) / "submission.py"
+            source.write_bytes(text + b"\n\n" + epilogue.encode("utf-8"))
         env = {
             "PATH": "/usr/bin:/bin",
             "OMP_NUM_THREADS": "1",
@@ -93,7 +124,6 @@ class LearnerProcess:
         self._handles = 0
         hello = self._read(load_timeout, what="loading your code")
         if not hello.get("loaded"):
-            self.close()
             raise LearnerCodeError(f"your code failed to load: {hello.get('error', 'unknown error')}")
 
     def __enter__(self) -> "LearnerProcess":
@@ -103,11 +133,16 @@ class LearnerProcess:
         self.close()
 
     def close(self) -> None:
-        if self._proc.poll() is None:
-            self._proc.kill()
-        self._proc.wait(timeout=10)
+        if self._proc is not None:
+            if self._proc.poll() is None:
+                self._proc.kill()
+            self._proc.wait(timeout=10)
+        if self._tempdir is not None:
+            shutil.rmtree(self._tempdir, ignore_errors=True)
+            self._tempdir = None
 
     def _read(self, timeout: float, *, what: str) -> dict[str, Any]:
+        assert self._proc is not None
         assert self._proc.stdout is not None
         deadline = time.monotonic() + timeout
         line = b""
@@ -136,6 +171,7 @@ class LearnerProcess:
         return reply
 
     def _request(self, payload: dict[str, Any], timeout: float, what: str) -> Any:
+        assert self._proc is not None
         assert self._proc.stdin is not None
         if self._proc.poll() is not None:
             raise LearnerCodeError("your code's process is no longer running")

@@ -1,18 +1,18 @@
 """Trusted grader of the api-hardening lab.
 
 Loads the learner's FastAPI app (the `app` of submission.py) in a child process through
-_shared.callee.LearnerProcess, behind a Landlock prelude (_shared.learner_landlock) so the
-app cannot read the grader's files, and replays a mix of requests generated here from the
-hidden benign rows and the secret grader_seed through FastAPI's in-process TestClient. The
-child only ever sees the requests; every verdict is made here: benign requests must be
-served with the hidden model's predictions, malicious ones refused with the right 4xx, and
-no error response may crash (5xx) or leak internals or echo the payload.
+_shared.callee.LearnerProcess (which confines it with Landlock, so the app cannot read the
+grader's files) with DRIVER as its epilogue, and replays a mix of requests generated here
+from the hidden benign rows and the secret grader_seed through FastAPI's in-process
+TestClient. The child only ever sees the requests, and the driver's results are validated
+here, where every verdict is made: benign requests must be served with the hidden model's
+predictions, malicious ones refused with the right 4xx, and no error response may crash
+(5xx) or leak internals or echo the payload.
 """
 
 import json
 import re
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -23,7 +23,6 @@ from model import load_model
 
 from _shared.callee import LearnerCodeError, LearnerProcess
 from _shared.grading import Check, grade_result
-from _shared.learner_landlock import isolated_source
 
 PASS_POINTS = 100.0
 TIER_POINTS = {"validation": 30.0, "limits": 20.0, "access": 25.0, "errors": 25.0}
@@ -74,10 +73,6 @@ def _mlrange_replay(requests):
             except Exception as exc:
                 results.append({"status": 0, "length": 0, "body": type(exc).__name__.encode()})
     return results
-
-
-def _mlrange_isolation_status():
-    return globals().get("__mlrange_isolation__", "unknown")
 '''
 
 
@@ -309,27 +304,14 @@ def grade(ctx) -> dict:
     metrics: dict[str, float] = {"requests": float(len(plan.requests)), "rate_limit": float(limit)}
 
     source = Path(ctx.artifacts_dir) / "submission.py"
-    scratch = Path(tempfile.mkdtemp(prefix="api-hardening-"))
     lab = {"slug": "api-hardening", "assets": str(ctx.public_dir), **params.get("variant", {})}
     results = None
     problem = None
     started = time.monotonic()
     try:
-        text = source.read_text(encoding="utf-8") if source.is_file() and not source.is_symlink() else None
-        if text is None:
-            raise LearnerCodeError("your code was not handed to the grader (submission.py missing)")
-        combined = scratch / "submission.py"
-        combined.write_text(
-            isolated_source(
-                text, read_only=[str(ctx.public_dir)], read_write=[str(scratch / "tmp")], epilogue=DRIVER
-            )
-        )
-        (scratch / "tmp").mkdir()
         wire = [{"headers": r["headers"], "body": r["body"], "chunked": r["chunked"]} for r in plan.requests]
-        with LearnerProcess(combined, lab=lab, load_timeout=30.0) as learner:
+        with LearnerProcess(source, lab=lab, load_timeout=30.0, epilogue=DRIVER) as learner:
             results = learner.call("_mlrange_replay", wire, timeout=REPLAY_TIMEOUT_S)
-            isolation = learner.call("_mlrange_isolation_status", timeout=5.0)
-        metrics["isolated"] = 1.0 if str(isolation).startswith("landlock") else 0.0
         if not isinstance(results, list) or len(results) != len(plan.requests):
             raise LearnerCodeError("the replay returned an unexpected result")
         for r in results:

@@ -1,9 +1,9 @@
 """Trusted grader of the prompt-injection-guard lab.
 
 Loads the learner's `guard_input(message, documents)` in a child process through
-_shared.callee.LearnerProcess, behind the Landlock prelude (_shared.learner_landlock), so the
-guard cannot read the grader, its held-out prompts or its seed. The grader composes a fresh
-set of attacks (five families) and benign prompts from attacks.py with the secret grader
+_shared.callee.LearnerProcess (which confines it with Landlock, so the guard cannot read the
+grader, its held-out prompts or its seed) with DRIVER as its epilogue. The grader composes a
+fresh set of attacks (five families) and benign prompts from attacks.py with the secret grader
 seed, gives the bot here a fresh random access code, asks the guard about every case, runs
 the bot (in this process) on what the guard lets through, and looks for the code in the
 reply in every form the bot can write it. Only attacks that make the unguarded bot leak count.
@@ -14,7 +14,6 @@ import codecs
 import random
 import re
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -25,7 +24,6 @@ from chatbot import REFUSAL, SupportBot
 
 from _shared.callee import LearnerCodeError, LearnerProcess
 from _shared.grading import Check, grade_result
-from _shared.learner_landlock import isolated_source
 
 FAMILIES = {
     "direct": ("Direct override attacks are blocked", 15.0),
@@ -62,10 +60,6 @@ def _mlrange_guard_batch(cases):
             verdict = {"error": "returned " + type(verdict).__name__}
         decisions.append(verdict)
     return decisions
-
-
-def _mlrange_isolation_status():
-    return globals().get("__mlrange_isolation__", "unknown")
 '''
 
 
@@ -97,27 +91,12 @@ def _failed_all(message: str, metrics: dict) -> dict:
     return grade_result(checks, metrics, pass_points=PASS_POINTS)
 
 
-def _ask_guard(ctx, cases: list[dict], metrics: dict) -> list:
+def _ask_guard(ctx, cases: list[dict]) -> list:
     source = Path(ctx.artifacts_dir) / "submission.py"
-    if not source.is_file() or source.is_symlink():
-        raise LearnerCodeError("your code was not handed to the grader (submission.py missing)")
-    scratch = Path(tempfile.mkdtemp(prefix="prompt-guard-"))
-    (scratch / "tmp").mkdir()
-    combined = scratch / "submission.py"
-    combined.write_text(
-        isolated_source(
-            source.read_text(encoding="utf-8"),
-            read_only=[str(ctx.public_dir)],
-            read_write=[str(scratch / "tmp")],
-            epilogue=DRIVER,
-        )
-    )
     lab = {"slug": "prompt-injection-guard", "assets": str(ctx.public_dir)}
     wire = [{"message": c["message"], "documents": c["documents"]} for c in cases]
-    with LearnerProcess(combined, lab=lab, load_timeout=30.0) as learner:
+    with LearnerProcess(source, lab=lab, load_timeout=30.0, epilogue=DRIVER) as learner:
         decisions = learner.call("_mlrange_guard_batch", wire, timeout=CALL_TIMEOUT_S)
-        status = learner.call("_mlrange_isolation_status", timeout=5.0)
-    metrics["isolated"] = 1.0 if str(status).startswith("landlock") else 0.0
     if not isinstance(decisions, list) or len(decisions) != len(cases):
         raise LearnerCodeError("the guard batch returned an unexpected result")
     return decisions
@@ -132,7 +111,7 @@ def grade(ctx) -> dict:
     metrics: dict[str, float] = {"cases": float(len(cases))}
     started = time.monotonic()
     try:
-        decisions = _ask_guard(ctx, cases, metrics)
+        decisions = _ask_guard(ctx, cases)
     except LearnerCodeError as exc:
         metrics["guard_seconds"] = round(time.monotonic() - started, 3)
         return _failed_all(f"{exc}.", metrics)

@@ -1,18 +1,22 @@
-"""The api-hardening lab: manifest, notebook, and the grader run with the runtime python.
+"""The api-hardening lab: manifest, notebook, and the grader run in the real grader sandbox.
 
 The grader loads each submission's FastAPI app in a child process (through
-_shared.callee.LearnerProcess, behind the Landlock prelude) and replays its request mix;
-`manage.py check_labs api-hardening` runs the same solutions through the real sandbox.
+_shared.callee.LearnerProcess, which confines it with Landlock to the sandbox's own paths,
+such as /lab/public, that only exist inside the jail) and replays its request mix, so the
+submissions are graded in the real sandbox with the runtime python, all in one sandbox run;
+`manage.py check_labs api-hardening` runs the same solutions through the sandbox too.
 """
 
 import re
 import shutil
+import tempfile
+import textwrap
 from pathlib import Path
 
 import pytest
 from django.test import override_settings
 
-from tests.labs_content.harness import check, grade_many, passed_tiers
+from tests.labs_content.harness import check, passed_tiers
 
 REPO = Path(__file__).resolve().parents[2]
 LAB_DIR = REPO / "labs" / "api-hardening"
@@ -66,23 +70,98 @@ def test_variant_is_deterministic_and_per_learner(spec):
     assert {b for _, b in values} == {8, 12, 16}
 
 
-def _submission(root: Path, name: str, source: str) -> Path:
-    folder = root / name
-    folder.mkdir()
-    (folder / "submission.py").write_text(source)
-    return folder
+# Stands in for the lab's grader.py (renamed lab_grader.py next to it) in one sandbox run:
+# grades every job of params["jobs"], each a submission copied from the artifacts (or a
+# symlink to one, or none at all), with its own params, and returns {"reports": {...}}.
+BATCH_GRADER = textwrap.dedent(
+    """
+    import os, shutil, tempfile, types
+    from pathlib import Path
+    import lab_grader
+
+    def grade(ctx):
+        reports = {}
+        for job in ctx.params["jobs"]:
+            folder = Path(tempfile.mkdtemp(prefix="job-"))
+            if job.get("link"):
+                os.symlink(ctx.artifacts_dir / job["link"], folder / "submission.py")
+            elif job.get("source"):
+                shutil.copyfile(ctx.artifacts_dir / job["source"], folder / "submission.py")
+            job_ctx = types.SimpleNamespace(
+                artifacts_dir=folder, public_dir=ctx.public_dir, hidden_dir=ctx.hidden_dir, params=job["params"]
+            )
+            reports[job["name"]] = lab_grader.grade(job_ctx)
+            shutil.rmtree(folder, ignore_errors=True)
+        return {"reports": reports}
+    """
+)
+
+
+def grade_in_sandbox(spec, dirs, sources: dict[str, str], jobs: list[dict]) -> dict[str, dict]:
+    """Grade jobs ({"name", "params", and "source" or "link": a key of sources, or neither
+    for a missing submission.py}) in ONE real grader sandbox run, with the lab's grader."""
+    from django.conf import settings
+
+    from mlrange.sandbox import (
+        SandboxConfig,
+        SandboxLimits,
+        SandboxUnavailableError,
+        run_grader,
+        sandbox_check,
+    )
+
+    run_dir = Path(tempfile.mkdtemp(prefix="mlrs-", dir="/tmp"))  # short: ipc socket paths
+    grader_dir = Path(tempfile.mkdtemp(prefix="mlrs-grader-"))
+    timeout = spec.limits.grader_timeout_s * len(jobs)
+    config = SandboxConfig(
+        runtime=settings.SANDBOX_RUNTIME,
+        run_dir=run_dir,
+        limits=SandboxLimits(wall_timeout_s=timeout, memory_mb=spec.limits.memory_mb),
+    )
+    wire = [
+        {
+            **job,
+            "source": job.get("source") and f"{job['source']}.py",
+            "link": job.get("link") and f"{job['link']}.py",
+        }
+        for job in jobs
+    ]
+    try:
+        try:
+            sandbox_check(config)
+        except SandboxUnavailableError as exc:
+            pytest.skip(f"sandbox unavailable: {exc}")
+        shutil.copytree(dirs.grader, grader_dir, dirs_exist_ok=True)
+        (grader_dir / "grader.py").rename(grader_dir / "lab_grader.py")
+        (grader_dir / "grader.py").write_text(BATCH_GRADER)
+        result = run_grader(
+            config,
+            grader_dir=grader_dir,
+            public_dir=dirs.public,
+            hidden_dir=dirs.hidden,
+            artifacts={f"{name}.py": code.encode() for name, code in sources.items()},
+            params={"jobs": wire},
+            timeout=timeout,
+        )
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        shutil.rmtree(grader_dir, ignore_errors=True)
+    return result["reports"]
+
+
+# The grader's own files, inside the sandbox: learner code must reach none of them.
+GRADER_FILES = ("/lab/hidden/benign_rows.npy", "/lab/grader/grader.py", "/lab/host/params.json")
 
 
 @pytest.fixture(scope="module")
 def graded(spec, tmp_path_factory):
-    """Build the assets, then grade the solutions and broken submissions in one process."""
+    """Build the assets, then grade the solutions and broken submissions in one sandbox run."""
     from mlrange.labs.assets import build_lab_assets, lab_asset_dirs
     from mlrange.labs.registry import lab_variant
 
     assets = tmp_path_factory.mktemp("api-assets")
     build_lab_assets(spec, assets_dir=assets)
     dirs = lab_asset_dirs(spec.slug, assets)
-    root = tmp_path_factory.mktemp("api-graded")
     variant = lab_variant(spec, SEED)
     params = {"variant": variant, "grader_seed": 11}
     reference = (LAB_DIR / "solutions" / "reference.py").read_text()
@@ -91,35 +170,38 @@ def graded(spec, tmp_path_factory):
     sources["crash_on_import"] = "raise RuntimeError('boom')\n"
     sources["not_an_app"] = "app = 42\n"
     sources["reads_hidden"] = reference + (
-        "\ntry:\n"
-        f"    open({str(dirs.hidden / 'benign_rows.npy')!r}, 'rb').read()\n"
-        "    app = None  # the grader's files were readable: sabotage the app\n"
-        "except OSError:\n"
-        "    pass\n"
+        f"\nfor _path in {GRADER_FILES!r}:\n"
+        "    try:\n"
+        "        open(_path, 'rb').read()\n"
+        "        app = None  # the grader's files were readable: sabotage the app\n"
+        "    except OSError:\n"
+        "        pass\n"
     )
-    jobs = {name: (_submission(root, name, code), params) for name, code in sources.items()}
-    missing = root / "missing"
-    missing.mkdir()
-    jobs["missing"] = (missing, params)
-    link = root / "symlink"
-    link.mkdir()
-    (link / "submission.py").symlink_to(jobs["reference"][0] / "submission.py")
-    jobs["symlink"] = (link, params)
+    sources["probes_hidden"] = (
+        "import os\n"
+        "blocked = []\n"
+        f"for _path in {(*GRADER_FILES, '/lab/hidden')!r}:\n"
+        "    try:\n"
+        "        os.listdir(_path) if _path == '/lab/hidden' else open(_path, 'rb').read()\n"
+        "    except PermissionError:\n"
+        "        blocked.append(_path)\n"
+        "raise RuntimeError(f'blocked {len(blocked)} of 4')\n"
+    )
     # An app copied from another learner: their keys and limits hard-coded over this LAB.
-    copied = f"LAB = {{**LAB, **{lab_variant(spec, SEED + 1)!r}}}\n" + reference
-    jobs["reference_other_variant"] = (_submission(root, "copied", copied), params)
+    sources["copied"] = f"LAB = {{**LAB, **{lab_variant(spec, SEED + 1)!r}}}\n" + reference
+    jobs = [{"name": name, "source": name, "params": params} for name in sources if name != "copied"]
+    jobs.append({"name": "missing", "params": params})
+    jobs.append({"name": "symlink", "link": "reference", "params": params})
+    jobs.append({"name": "reference_other_variant", "source": "copied", "params": params})
     for seed in (1, 2, 3):
-        jobs[f"reference_seed_{seed}"] = (jobs["reference"][0], {"variant": variant, "grader_seed": seed})
-    names = list(jobs)
-    reports = grade_many(
-        grader_dir=dirs.grader,
-        public_dir=dirs.public,
-        hidden_dir=dirs.hidden,
-        jobs=[jobs[n] for n in names],
-        cwd=root,
-    )
-    shutil.rmtree(root / "missing", ignore_errors=True)
-    return dict(zip(names, reports, strict=True))
+        jobs.append(
+            {
+                "name": f"reference_seed_{seed}",
+                "source": "reference",
+                "params": {**params, "grader_seed": seed},
+            }
+        )
+    return grade_in_sandbox(spec, dirs, sources, jobs)
 
 
 def test_reference_passes_every_tier_over_grader_seeds(graded):
@@ -128,7 +210,6 @@ def test_reference_passes_every_tier_over_grader_seeds(graded):
         assert report["passed"] is True, name
         assert passed_tiers(report, TIERS) == TIERS, name
         assert report["metrics"]["benign_served"] == 1.0
-        assert report["metrics"]["isolated"] == 1.0
 
 
 def test_naive_schema_only_gets_validation_and_errors(graded):
@@ -180,9 +261,9 @@ def test_app_built_for_another_learner_fails(graded):
 
 
 def test_learner_code_cannot_read_the_grader_files(graded):
-    report = graded["reads_hidden"]
-    assert report["metrics"]["isolated"] == 1.0
-    assert report["passed"] is True
+    assert graded["reads_hidden"]["passed"] is True  # the reference, sabotaged if it could read them
+    feedback = check(graded["probes_hidden"], "app-runs")["feedback"]
+    assert "RuntimeError: blocked 4 of 4" in feedback
 
 
 def test_feedback_never_contains_the_grader_canary_or_keys(graded, spec):

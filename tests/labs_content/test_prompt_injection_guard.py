@@ -1,8 +1,9 @@
-"""The prompt-injection-guard lab: manifest, notebook, and the grader run with the runtime python.
+"""The prompt-injection-guard lab: manifest, notebook, and the grader run in the real grader sandbox.
 
 The grader calls each submission's guard_input in a child process (through
-_shared.callee.LearnerProcess, behind the Landlock prelude) on held-out prompts;
-`manage.py check_labs prompt-injection-guard` runs the same solutions through the sandbox.
+_shared.callee.LearnerProcess, which confines it with Landlock to the sandbox's own paths)
+on held-out prompts, so the submissions are graded in one real sandbox run with the runtime
+python; `manage.py check_labs prompt-injection-guard` runs the same solutions through the sandbox.
 """
 
 from pathlib import Path
@@ -10,7 +11,8 @@ from pathlib import Path
 import pytest
 from django.test import override_settings
 
-from tests.labs_content.harness import check, grade_many, passed_tiers
+from tests.labs_content.harness import check, passed_tiers
+from tests.labs_content.test_api_hardening import grade_in_sandbox
 
 REPO = Path(__file__).resolve().parents[2]
 LAB_DIR = REPO / "labs" / "prompt-injection-guard"
@@ -48,11 +50,8 @@ def test_notebook_matches_the_starter(spec):
     assert notebook_is_current(spec)
 
 
-def _submission(root: Path, name: str, source: str) -> Path:
-    folder = root / name
-    folder.mkdir()
-    (folder / "submission.py").write_text(source)
-    return folder
+# The grader's own files, inside the sandbox: the guard must reach none of them.
+GRADER_FILES = ("/lab/grader/attacks.py", "/lab/grader/grader.py", "/lab/host/params.json")
 
 
 @pytest.fixture(scope="module")
@@ -62,40 +61,46 @@ def graded(spec, tmp_path_factory):
     assets = tmp_path_factory.mktemp("pig-assets")
     build_lab_assets(spec, assets_dir=assets)
     dirs = lab_asset_dirs(spec.slug, assets)
-    root = tmp_path_factory.mktemp("pig-graded")
     sources = {s.name: s.file.read_text() for s in spec.solutions}
     sources["block_everything"] = "def guard_input(message, documents):\n    return False\n"
     sources["crashes"] = "def guard_input(message, documents):\n    raise ValueError('oops')\n"
     sources["not_bool"] = "def guard_input(message, documents):\n    return 'allow'\n"
     sources["syntax_error"] = "def guard_input(:\n"
     sources["reads_grader"] = sources["reference"] + (
-        "\ntry:\n"
-        f"    open({str(dirs.grader / 'attacks.py')!r}).read()\n"
-        "    guard_input = None  # the held-out prompts were readable: sabotage\n"
-        "except OSError:\n"
-        "    pass\n"
+        f"\nfor _path in {GRADER_FILES!r}:\n"
+        "    try:\n"
+        "        open(_path).read()\n"
+        "        guard_input = None  # the held-out prompts were readable: sabotage\n"
+        "    except OSError:\n"
+        "        pass\n"
     )
-    folders = {name: _submission(root, name, code) for name, code in sources.items()}
-    jobs = {name: (folder, {"variant": {}, "grader_seed": 5}) for name, folder in folders.items()}
+    sources["probes_grader"] = (
+        "import os\n"
+        "blocked = []\n"
+        f"for _path in {(*GRADER_FILES, '/lab/hidden')!r}:\n"
+        "    try:\n"
+        "        os.listdir(_path) if _path == '/lab/hidden' else open(_path, 'rb').read()\n"
+        "    except PermissionError:\n"
+        "        blocked.append(_path)\n"
+        "raise RuntimeError(f'blocked {len(blocked)} of 4')\n"
+    )
+    jobs = [{"name": name, "source": name, "params": {"variant": {}, "grader_seed": 5}} for name in sources]
     for seed in MARGIN_SEEDS:
         for name in ("reference", "naive"):
-            jobs[f"{name}_seed_{seed}"] = (folders[name], {"variant": {}, "grader_seed": seed})
-    names = list(jobs)
-    reports = grade_many(
-        grader_dir=dirs.grader,
-        public_dir=dirs.public,
-        hidden_dir=dirs.hidden,
-        jobs=[jobs[n] for n in names],
-        cwd=root,
-    )
-    return dict(zip(names, reports, strict=True))
+            jobs.append(
+                {
+                    "name": f"{name}_seed_{seed}",
+                    "source": name,
+                    "params": {"variant": {}, "grader_seed": seed},
+                }
+            )
+    return grade_in_sandbox(spec, dirs, sources, jobs)
 
 
 def test_reference_passes_with_margin_over_grader_seeds(graded):
     for seed in MARGIN_SEEDS:
         report = graded[f"reference_seed_{seed}"]
         assert passed_tiers(report, TIERS) == TIERS, seed
-        assert report["metrics"]["isolated"] == 1.0
         for family in FAMILIES:
             assert report["metrics"][f"{family}_blocked"] >= 0.95, (seed, family)
         assert report["metrics"]["benign_answered"] >= 0.95
@@ -140,9 +145,9 @@ def test_broken_guard_fails_without_crashing_the_grader(graded, case, check_id, 
 
 
 def test_guard_cannot_read_the_held_out_prompts(graded):
-    report = graded["reads_grader"]
-    assert report["metrics"]["isolated"] == 1.0
-    assert report["passed"] is True
+    assert graded["reads_grader"]["passed"] is True  # the reference, sabotaged if it could read them
+    feedback = check(graded["probes_grader"], "guard-runs")["feedback"]
+    assert "RuntimeError: blocked 4 of 4" in feedback
 
 
 def test_feedback_never_quotes_held_out_prompts(graded):
