@@ -146,6 +146,10 @@ def main() -> None:
             code = compile(handle.read(), "submission.py", "exec")
         scratch = tempfile.mkdtemp(prefix="learner-")
         os.chdir(scratch)
+        # Everything that writes temporary files (torch's compile cache, tempfile) must land here.
+        os.environ["TMPDIR"] = scratch
+        os.environ["TORCHINDUCTOR_CACHE_DIR"] = os.path.join(scratch, "torchinductor")
+        tempfile.tempdir = scratch
         try:
             confine([*READ_ONLY, sys.prefix, sys.base_prefix], [scratch, "/dev/null"])
         except OSError as exc:

@@ -6,19 +6,30 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from mlrange.labs.assets import AssetBuildError, build_lab_assets, write_starter_notebook
-from mlrange.labs.registry import LabSpec, validate_labs
+from mlrange.labs.registry import LabSpec, LabValidationError, get_lab, validate_labs
 
 
 def selected_labs(slugs: list[str]) -> list[LabSpec]:
-    """The valid labs named (all when none named); CommandError listing every problem."""
-    specs, errors = validate_labs()
-    if errors:
-        raise CommandError("invalid lab packs:\n  " + "\n  ".join(errors))
-    by_slug = {spec.slug: spec for spec in specs}
-    unknown = [slug for slug in slugs if slug not in by_slug]
-    if unknown:
-        raise CommandError(f"unknown lab(s): {', '.join(unknown)}")
-    return [by_slug[slug] for slug in slugs] if slugs else specs
+    """The labs named, each validated on its own (all labs, all validated, when none are named).
+
+    Raises CommandError listing every problem of the labs concerned.
+    """
+    if not slugs:
+        specs, errors = validate_labs()
+        if errors:
+            raise CommandError("invalid lab packs:\n  " + "\n  ".join(errors))
+        return specs
+    selected, problems = [], []
+    for slug in slugs:
+        try:
+            selected.append(get_lab(slug))
+        except KeyError:
+            problems.append(f"unknown lab: {slug}")
+        except LabValidationError as exc:
+            problems.extend(exc.errors)
+    if problems:
+        raise CommandError("invalid lab packs:\n  " + "\n  ".join(problems))
+    return selected
 
 
 class Command(BaseCommand):
