@@ -1,0 +1,3 @@
+"""A submission that defines nothing: the grader must fail it with clear feedback."""
+
+print("nothing to hand in")

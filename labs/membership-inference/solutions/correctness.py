@@ -1,0 +1,20 @@
+"""Naive solution: 'members are the records the model gets right' (gap attack). Expected: fails."""
+
+# ruff: noqa: F821 -- LAB is defined by the lab's trusted setup cell before this code runs
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, LAB["assets"])  # model.py lives in the read-only assets folder
+from model import load_target, logits
+
+torch.set_num_threads(1)
+ASSETS = Path(LAB["assets"])
+TARGET = int(LAB["target_model"])
+x = np.load(ASSETS / "x_candidates.npy")[TARGET]
+y = np.load(ASSETS / "y_candidates.npy")[TARGET]
+predicted = logits(load_target(ASSETS / f"target_{TARGET:02d}.pt"), x).argmax(axis=1)
+np.save("scores.npy", (predicted == y).astype(np.float64), allow_pickle=False)
