@@ -166,7 +166,10 @@ def main() -> None:
         return
 
     def grader_new(handle, cls, args, kwargs):
-        module.__dict__[handle] = module.__dict__[cls](*args, **kwargs)
+        factory = module.__dict__.get(cls)
+        if factory is None:
+            raise NameError(f"your code defines no {cls!r}")
+        module.__dict__[handle] = factory(*args, **kwargs)
 
     module.__dict__["__grader_new__"] = grader_new
     channel.write(json.dumps({"loaded": True}) + "\n")
