@@ -1,0 +1,162 @@
+"""Trusted grader of the poison-forensics lab.
+
+Maps the learner's flagged indices back to the prebuilt set through the learner's own
+permutation (recomputed from the variant in params, never taken from the learner) and
+scores recall on the label flips and on the backdoor images from the hidden truth. Only
+aggregate recalls are reported: never which images were poisoned.
+"""
+
+import io
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import numpy as np
+from forensics_data import learner_order
+
+from _shared.artifacts import ArtifactError, load_npy, read_artifact_bytes
+from _shared.grading import Check, grade_result
+
+FLAG_BUDGET = 160
+FLIP_LINE = 0.90
+BACKDOOR_LINE = 0.60
+FULL_BACKDOOR_LINE = 0.95
+FLIP_POINTS, BACKDOOR_POINTS, FULL_POINTS = 40.0, 40.0, 20.0
+PASS_POINTS = 80.0
+ARTIFACT = "flagged.npy"
+MAX_ARTIFACT_BYTES = 4096
+
+
+def _variant(params: dict, n_sets: int) -> tuple[int, int]:
+    variant = params.get("variant", {})
+    dataset, shuffle_seed = variant.get("dataset"), variant.get("shuffle_seed")
+    if not isinstance(dataset, int) or isinstance(dataset, bool) or not 0 <= dataset < n_sets:
+        raise ValueError(f"grader misconfigured: variant.dataset must be 0..{n_sets - 1}, not {dataset!r}")
+    if not isinstance(shuffle_seed, int) or isinstance(shuffle_seed, bool) or shuffle_seed < 1:
+        raise ValueError(
+            f"grader misconfigured: variant.shuffle_seed must be a positive int, not {shuffle_seed!r}"
+        )
+    return dataset, shuffle_seed
+
+
+def _length(path: Path) -> int:
+    data = read_artifact_bytes(path, max_bytes=MAX_ARTIFACT_BYTES)
+    try:
+        stream = io.BytesIO(data)
+        version = np.lib.format.read_magic(stream)
+        reader = (
+            np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        )
+        shape, _fortran, _dtype = reader(stream)
+    except Exception:
+        raise ArtifactError(f"{path.name} is not a valid .npy file.") from None
+    if len(shape) != 1:
+        raise ArtifactError(f"{path.name} has shape {shape}; expected a 1-D array of indices.")
+    return int(shape[0])
+
+
+def _load_flags(path: Path, n: int) -> np.ndarray:
+    count = _length(path)
+    flags = load_npy(path, max_bytes=MAX_ARTIFACT_BYTES, shape=(count,), dtype="int64")
+    if count > FLAG_BUDGET:
+        raise ArtifactError(f"{path.name} flags {count} images; the budget is {FLAG_BUDGET}.")
+    if count and (flags.min() < 0 or flags.max() >= n):
+        raise ArtifactError(f"{path.name} has indices outside 0..{n - 1}.")
+    if len(np.unique(flags)) != count:
+        raise ArtifactError(f"{path.name} flags some image more than once.")
+    return flags
+
+
+def grade(ctx) -> dict:
+    """Recall of flagged.npy on the learner's set's flips and backdoor images."""
+    hidden = Path(ctx.hidden_dir)
+    flip_mask = np.load(hidden / "flip_mask.npy", allow_pickle=False)
+    backdoor_mask = np.load(hidden / "backdoor_mask.npy", allow_pickle=False)
+    dataset, shuffle_seed = _variant(ctx.params, len(flip_mask))
+    flips, backdoor = flip_mask[dataset], backdoor_mask[dataset]
+    n = len(flips)
+    checks: list[Check] = []
+    metrics: dict[str, float] = {}
+    try:
+        flags = _load_flags(Path(ctx.artifacts_dir) / ARTIFACT, n)
+        checks.append(
+            Check(
+                "flags-file",
+                f"{ARTIFACT} is valid",
+                True,
+                0.0,
+                0.0,
+                f"{len(flags)} images flagged, within the budget of {FLAG_BUDGET}.",
+            )
+        )
+    except ArtifactError as exc:
+        checks.append(Check("flags-file", f"{ARTIFACT} is valid", False, 0.0, 0.0, str(exc)))
+        for tier_id, title, points in (
+            ("flips", "Find the label flips", FLIP_POINTS),
+            ("backdoor", "Find the backdoor images", BACKDOOR_POINTS),
+            ("full-backdoor", "Recover the whole backdoor", FULL_POINTS),
+        ):
+            checks.append(
+                Check(tier_id, title, False, 0.0, points, "Not scored: fix the file check above first.")
+            )
+        return grade_result(checks, metrics, pass_points=PASS_POINTS)
+
+    base = learner_order(shuffle_seed, n)[flags]  # the prebuilt rows the learner flagged
+    flagged = np.zeros(n, dtype=bool)
+    flagged[base] = True
+    flip_recall = float((flagged & flips).sum() / flips.sum())
+    backdoor_recall = float((flagged & backdoor).sum() / backdoor.sum())
+    metrics = {"flip_recall": flip_recall, "backdoor_recall": backdoor_recall, "flagged": float(len(flags))}
+
+    passed = flip_recall >= FLIP_LINE
+    checks.append(
+        Check(
+            "flips",
+            f"Label-flip recall at least {FLIP_LINE:.2f}",
+            passed,
+            FLIP_POINTS if passed else 0.0,
+            FLIP_POINTS,
+            f"You found {flip_recall:.3f} of the label flips; the line is {FLIP_LINE:.2f}."
+            + (
+                ""
+                if passed
+                else " Compare each label with what similar images are labelled (nearest neighbours)."
+            ),
+        )
+    )
+    passed = backdoor_recall >= BACKDOOR_LINE
+    checks.append(
+        Check(
+            "backdoor",
+            f"Backdoor recall at least {BACKDOOR_LINE:.2f}",
+            passed,
+            BACKDOOR_POINTS if passed else 0.0,
+            BACKDOOR_POINTS,
+            f"You found {backdoor_recall:.3f} of the backdoor images; the line is {BACKDOOR_LINE:.2f}."
+            + (
+                ""
+                if passed
+                else " A model trained on the poisoned set fits backdoor images well, so their loss is "
+                "low: look at the data itself (neighbours, a label that many odd images share)."
+            ),
+        )
+    )
+    passed = backdoor_recall >= FULL_BACKDOOR_LINE
+    checks.append(
+        Check(
+            "full-backdoor",
+            f"Backdoor recall at least {FULL_BACKDOOR_LINE:.2f}",
+            passed,
+            FULL_POINTS if passed else 0.0,
+            FULL_POINTS,
+            f"Backdoor recall {backdoor_recall:.3f}; this tier needs {FULL_BACKDOOR_LINE:.2f}."
+            + (
+                ""
+                if passed
+                else " Reconstruct the trigger from the suspicious images of one label, then flag "
+                "every image that carries it."
+            ),
+        )
+    )
+    return grade_result(checks, metrics, pass_points=PASS_POINTS)
