@@ -1,6 +1,7 @@
 """Headless Chromium (Debian's /usr/bin/chromium) driven by Playwright against a live server."""
 
 import os
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,7 +42,7 @@ def browser() -> Iterator[object]:
 def page(browser):  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(60_000)
     yield page
     context.close()
 
@@ -50,14 +51,24 @@ def page(browser):  # type: ignore[no-untyped-def]
 def phone_page(browser):  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(60_000)
     yield page
     context.close()
 
 
-def screenshot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
-    """Save a full-page screenshot under var/screenshots/ for people to look at."""
+def screenshot(page, name: str) -> Path | None:  # type: ignore[no-untyped-def]
+    """Save a full-page screenshot under var/screenshots/ for people to look at.
+
+    A picture is for a person, not an assertion: on a machine too loaded to render one in
+    time the test goes on without it (and says so) rather than failing on that alone.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    try:
+        page.screenshot(path=str(path), full_page=True, timeout=60_000)
+    except PlaywrightTimeoutError:
+        warnings.warn(f"screenshot {name} timed out; skipped", stacklevel=2)
+        return None
     return path

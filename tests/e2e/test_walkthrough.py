@@ -47,7 +47,7 @@ def test_new_learner_walkthrough_and_cohort(live_server, browser, platform_ready
     base = live_server.url
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    page.set_default_timeout(20_000)
+    page.set_default_timeout(60_000)
 
     sign_up(page, base, "walker")
     before = page.inner_text("main")
