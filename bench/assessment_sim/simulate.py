@@ -1,14 +1,25 @@
 """Simulated learners of known ability take the placement test through the app's own engine.
 
-Each simulated learner has a true theta per sub-skill drawn from N(0, 1) and answers each
-item correctly with the 2PL probability of the bank's own (a, b). The adaptive run uses
-`mlrange.assessments.adaptive.PlacementState` - the same selection, estimation and stopping
-code as the web app. Baselines: a fixed-length quiz of items drawn at random from the
-sub-skill (same EAP estimate), of the adaptive test's mean length and longer.
+Learners. Each simulated learner has a true theta on every sub-skill from a one-factor
+model with a known correlation rho_true: theta_s = sqrt(rho_true) g + sqrt(1 - rho_true) e_s,
+g and e_s ~ N(0, 1), so each theta_s is N(0, 1). Real learners' sub-skills are
+correlated; how much is not known yet, so every run reports rho_true = 0 (independent
+sub-skills: the worst case for an engine that borrows strength across them), 0.5 (the
+figure the calibration target is judged on) and 0.8. A learner answers each item
+correctly with the 2PL probability of the item's true (a, b): the bank's own values, or,
+with --param-error SD, values off by N(0, SD) in b and by a factor exp(N(0, SD / 2)) in
+a, drawn once per run (a bank whose parameters are expert guesses, not calibrations).
 
-The bank is read from curriculum/questions/*.yaml with the app's own parser; a sub-skill
-with no items there gets a generated bank (40 items, 10 per level, b spread over the
-level's range, a in [0.8, 1.6]), and the table says which.
+Engines. The adaptive runs use `mlrange.assessments.adaptive.PlacementState`, the web
+app's selection, estimation and stopping code, under several settings (ENGINES) so that
+each change can be judged on its own. Baselines: fixed-length quizzes of items drawn at
+random from each sub-skill, scored by the same estimator and decision rule as the
+engine they sit next to (so the comparison isolates adaptivity), at the adaptive test's
+mean length and at longer lengths, to find the length a fixed quiz needs for the same
+exact-level accuracy.
+
+Every configuration sees the same learners (per rho_true) and fixed seeds; configurations
+run in parallel worker processes (--workers).
 """
 
 # ruff: noqa: S311 -- seeded, reproducible simulations; nothing here is cryptographic
@@ -16,16 +27,20 @@ level's range, a in [0.8, 1.6]), and the table says which.
 from __future__ import annotations
 
 import argparse
+import math
 import random
 import statistics
+import sys
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
-from mlrange.assessments.adaptive import BankItem, PlacementSettings, PlacementState
+from mlrange.assessments.adaptive import BankItem, PlacementSettings, PlacementState, placement_estimates
 from mlrange.assessments.bank import SUBSKILL_SLUGS, read_bank
-from mlrange.assessments.irt import LEVEL_BANDS, Observation, band_of, estimate, p_correct
+from mlrange.assessments.irt import LEVEL_BANDS, Observation, band_of, p_correct
 
 ROOT = Path(__file__).resolve().parents[2]
 LEVELS = [band.slug for band in LEVEL_BANDS]
@@ -35,6 +50,17 @@ LEVEL_B_RANGES = {
     "advanced": (-0.2, 1.2),
     "expert": (0.8, 2.5),
 }
+# name -> (description, overrides of the default PlacementSettings)
+ENGINES: dict[str, tuple[str, dict[str, Any]]] = {
+    "indep+fisher": (
+        "independent sub-skills, max Fisher info at the mean",
+        {"correlation": 0.0, "selection": "fisher"},
+    ),
+    "indep+level": ("independent sub-skills, level-information selection", {"correlation": 0.0}),
+    "default": ("correlated prior (the app's settings)", {}),
+}
+DEFAULT_ENGINES = "indep+fisher,indep+level,default"
+Bank = dict[str, list[BankItem]]
 
 
 def generated_bank(subskill: str, rng: random.Random, per_level: int = 10) -> list[BankItem]:
@@ -49,9 +75,9 @@ def generated_bank(subskill: str, rng: random.Random, per_level: int = 10) -> li
     return items
 
 
-def load_bank(questions_dir: Path, rng: random.Random) -> tuple[dict[str, list[BankItem]], dict[str, str]]:
+def load_bank(questions_dir: Path, rng: random.Random) -> tuple[Bank, dict[str, str]]:
     parsed, problems = read_bank(questions_dir)
-    bank: dict[str, list[BankItem]] = {slug: [] for slug in SUBSKILL_SLUGS}
+    bank: Bank = {slug: [] for slug in SUBSKILL_SLUGS}
     for item in parsed:
         bank[item.subskill].append(BankItem(item.id, item.subskill, item.irt_a, item.irt_b, item.level))
     origin = {}
@@ -66,49 +92,247 @@ def load_bank(questions_dir: Path, rng: random.Random) -> tuple[dict[str, list[B
     return bank, origin
 
 
+def true_parameters(bank: Bank, error_sd: float, seed: int) -> dict[str, tuple[float, float]]:
+    """The (a, b) simulated learners answer by: the bank's, or perturbed ones (--param-error)."""
+    rng = random.Random(f"{seed}:item-parameters")
+    truth = {}
+    for items in bank.values():
+        for item in items:
+            if error_sd > 0:
+                truth[item.id] = (
+                    item.a * math.exp(rng.gauss(0.0, error_sd / 2)),
+                    item.b + rng.gauss(0.0, error_sd),
+                )
+            else:
+                truth[item.id] = (item.a, item.b)
+    return truth
+
+
+def draw_learners(subskills: list[str], rho: float, n: int, seed: int) -> list[dict[str, float]]:
+    rng = random.Random(f"{seed}:learners:{rho}")
+    loading, spread = math.sqrt(rho), math.sqrt(1.0 - rho)
+    learners = []
+    for _ in range(n):
+        g = rng.gauss(0.0, 1.0)
+        learners.append({slug: loading * g + spread * rng.gauss(0.0, 1.0) for slug in subskills})
+    return learners
+
+
 @dataclass
 class Tally:
     exact: int = 0
     within_one: int = 0
     n: int = 0
     items: list[int] = field(default_factory=list)
+    confidence: float = 0.0
 
-    def add(self, true_level: str, est_level: str, n_items: int) -> None:
+    def add(self, true_level: str, est_level: str, n_items: int, confidence: float = 0.0) -> None:
         gap = abs(LEVELS.index(true_level) - LEVELS.index(est_level))
         self.exact += gap == 0
         self.within_one += gap <= 1
         self.n += 1
         self.items.append(n_items)
+        self.confidence += confidence
 
-    def row(self) -> str:
-        return (
-            f"{100 * self.exact / self.n:6.1f}% {100 * self.within_one / self.n:6.1f}% "
-            f"{statistics.mean(self.items):5.1f}"
+    @property
+    def exact_rate(self) -> float:
+        return self.exact / self.n
+
+    @property
+    def within_one_rate(self) -> float:
+        return self.within_one / self.n
+
+    @property
+    def mean_items(self) -> float:
+        return statistics.mean(self.items)
+
+
+@dataclass
+class Result:
+    rho_true: float
+    engine: str
+    settings: PlacementSettings
+    adaptive: Tally
+    per_subskill: dict[str, Tally]
+    fixed: dict[int, Tally]
+    equal_length: int
+    stopped_by_rule: float
+    first_items: int
+    top_first_item: float
+    max_exposure: float
+    seconds: float
+
+
+def _answer(truth: tuple[float, float], theta: float, rng: random.Random) -> float:
+    return 1.0 if rng.random() < p_correct(theta, truth[0], truth[1]) else 0.0
+
+
+@dataclass(frozen=True)
+class Job:
+    """One configuration of the experiment, handed to a worker process whole."""
+
+    bank: Bank
+    learners: list[dict[str, float]]
+    truth: dict[str, tuple[float, float]]
+    rho_true: float
+    engine: str
+    settings: PlacementSettings
+    fixed_lengths: list[int]
+    seed: int
+
+
+def run_config(job: Job) -> Result:
+    bank, learners, truth, settings, seed = job.bank, job.learners, job.truth, job.settings, job.seed
+    rho_true, engine = job.rho_true, job.engine
+    started = time.perf_counter()
+    adaptive = Tally()
+    per_subskill = {slug: Tally() for slug in bank}
+    first_items: Counter[str] = Counter()
+    exposure: Counter[str] = Counter()
+    by_rule = 0
+    for index, thetas in enumerate(learners):
+        rng = random.Random(f"{seed}:{rho_true}:{engine}:adaptive:{index}")
+        state = PlacementState(bank, settings)
+        served = []
+        while (item := state.next_item(rng)) is not None:
+            served.append(item.id)
+            state.record(item, _answer(truth[item.id], thetas[item.subskill], rng))
+        first_items[served[0]] += 1
+        exposure.update(served)
+        for slug in bank:
+            est = state.estimate(slug)
+            n = state.n_items(slug)
+            truth_level = band_of(thetas[slug]).slug
+            adaptive.add(truth_level, est.level, n, est.confidence)
+            per_subskill[slug].add(truth_level, est.level, n, est.confidence)
+            by_rule += n < settings.max_items and n < len(bank[slug])
+    equal_length = round(adaptive.mean_items)
+    fixed: dict[int, Tally] = {}
+    for length in sorted({equal_length, *job.fixed_lengths}):
+        tally = Tally()
+        for index, thetas in enumerate(learners):
+            rng = random.Random(f"{seed}:{rho_true}:{engine}:fixed{length}:{index}")
+            observations = {}
+            for slug, items in bank.items():
+                chosen = rng.sample(items, min(length, len(items)))
+                observations[slug] = [
+                    Observation(i.a, i.b, _answer(truth[i.id], thetas[slug], rng)) for i in chosen
+                ]
+            for slug, est in placement_estimates(observations, settings).items():
+                tally.add(band_of(thetas[slug]).slug, est.level, est.n_items, est.confidence)
+        fixed[length] = tally
+    n_learners = len(learners)
+    return Result(
+        rho_true=rho_true,
+        engine=engine,
+        settings=settings,
+        adaptive=adaptive,
+        per_subskill=per_subskill,
+        fixed=fixed,
+        equal_length=equal_length,
+        stopped_by_rule=by_rule / (n_learners * len(bank)),
+        first_items=len(first_items),
+        top_first_item=first_items.most_common(1)[0][1] / n_learners,
+        max_exposure=max(exposure.values()) / n_learners,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _matching_length(result: Result) -> str:
+    """The shortest fixed length (of those run) at least as accurate as the adaptive test."""
+    for length, tally in sorted(result.fixed.items()):
+        if tally.exact_rate >= result.adaptive.exact_rate:
+            return f"{length:>3} ({100 * tally.exact_rate:4.1f}%)"
+    longest, tally = max(result.fixed.items())
+    return f">{longest:>2} ({100 * tally.exact_rate:4.1f}% at {longest})"
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:5.1f}%"
+
+
+def print_report(results: list[Result], args: argparse.Namespace, origin: dict[str, str]) -> None:
+    base = PlacementSettings(**_overrides(args))
+    print(
+        f"Placement simulation: {args.learners} learners per configuration, seed {args.seed}, "
+        f"theta_s = sqrt(rho_true) g + sqrt(1 - rho_true) e_s"
+    )
+    print(
+        f"Engine settings: min {base.min_items} / max {base.max_items} items per sub-skill, stop when the "
+        f"level's posterior mass >= {base.stop_mass:.2f}, randomesque top-{base.top_k}, "
+        f"model correlation {base.correlation} (default engine)"
+    )
+    if args.param_error > 0:
+        print(f"Item parameters the learners answer by: bank values with error SD {args.param_error} in b")
+    else:
+        print("Item parameters the learners answer by: the bank's own (perfectly calibrated bank)")
+    for slug in SUBSKILL_SLUGS:
+        if slug in origin:
+            print(f"  bank {slug}: {origin[slug]}")
+    if "_problems" in origin:
+        print(f"  note: {origin['_problems']}")
+    for name in args.engines.split(","):
+        print(f"  engine {name}: {ENGINES[name][0]}")
+    print()
+    header = (
+        f"{'rho_true':>8} | {'engine':<13} | {'exact':>6} {'+-1':>6} {'items':>5} {'conf':>6} | "
+        f"{'fixed@equal: len exact   +-1':<28} | fixed length for equal exact"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        eq = r.fixed[r.equal_length]
+        print(
+            f"{r.rho_true:>8.1f} | {r.engine:<13} | {_pct(r.adaptive.exact_rate)} "
+            f"{_pct(r.adaptive.within_one_rate)} {r.adaptive.mean_items:5.1f} "
+            f"{_pct(r.adaptive.confidence / r.adaptive.n)} | "
+            f"{r.equal_length:>15} {_pct(eq.exact_rate)} {_pct(eq.within_one_rate)} | {_matching_length(r)}"
+        )
+    print("-" * len(header))
+    print(
+        "exact / +-1: share of (learner, sub-skill) placed in the true level / within one level; "
+        "items: mean per sub-skill;"
+    )
+    print(
+        "conf: mean confidence shown to the learner (calibrated when it equals exact); fixed: random "
+        "items, same estimator."
+    )
+    print()
+    fixed_header = "fixed-length quizzes (exact / +-1): " + ", ".join(
+        str(length) for length in sorted(results[0].fixed) if length in args.fixed_lengths
+    )
+    print(fixed_header)
+    for r in results:
+        cells = ", ".join(
+            f"{length}: {_pct(t.exact_rate)}/{_pct(t.within_one_rate)}"
+            for length, t in sorted(r.fixed.items())
+            if length in args.fixed_lengths
+        )
+        print(f"  rho_true {r.rho_true:.1f} {r.engine:<13} {cells}")
+    print()
+    print("Per sub-skill, exact (items), and exposure:")
+    for r in results:
+        cells = ", ".join(
+            f"{slug.split('-')[0][:7]} {_pct(t.exact_rate)} ({t.mean_items:4.1f})"
+            for slug, t in r.per_subskill.items()
+        )
+        print(
+            f"  rho_true {r.rho_true:.1f} {r.engine:<13} {cells}; stopped by rule {_pct(r.stopped_by_rule)}; "
+            f"{r.first_items} first items, top {_pct(r.top_first_item)}, "
+            f"max exposure {_pct(r.max_exposure)}; "
+            f"{r.seconds:.0f} s"
         )
 
 
-def answer(theta: float, item: BankItem, rng: random.Random) -> float:
-    return 1.0 if rng.random() < p_correct(theta, item.a, item.b) else 0.0
-
-
-def run_adaptive(
-    bank: dict[str, list[BankItem]],
-    thetas: dict[str, float],
-    settings: PlacementSettings,
-    rng: random.Random,
-) -> tuple[PlacementState, list[str]]:
-    state = PlacementState(bank, settings)
-    served = []
-    while (item := state.next_item(rng)) is not None:
-        served.append(item.id)
-        state.record(item, answer(thetas[item.subskill], item, rng))
-    return state, served
-
-
-def run_fixed(items: list[BankItem], theta: float, length: int, rng: random.Random, credible: float) -> str:
-    chosen = rng.sample(items, min(length, len(items)))
-    obs = [Observation(i.a, i.b, answer(theta, i, rng)) for i in chosen]
-    return estimate(obs, credible_mass=credible).level
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "min_items": args.min_items,
+        "max_items": args.max_items,
+        "top_k": args.top_k,
+        "stop_mass": args.stop_mass,
+        "correlation": args.correlation,
+        "selection": args.selection,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -120,96 +344,37 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-items", type=int, default=defaults.min_items)
     parser.add_argument("--max-items", type=int, default=defaults.max_items)
     parser.add_argument("--top-k", type=int, default=defaults.top_k)
-    parser.add_argument("--credible-mass", type=float, default=defaults.credible_mass)
-    parser.add_argument("--long", type=int, default=30, help="length of the longer fixed quiz")
+    parser.add_argument("--stop-mass", type=float, default=defaults.stop_mass)
+    parser.add_argument("--correlation", type=float, default=defaults.correlation, help="the engine's rho")
+    parser.add_argument("--selection", default=defaults.selection)
+    parser.add_argument("--rho-true", default="0.0,0.5,0.8", help="learners' true correlations")
+    parser.add_argument("--engines", default=DEFAULT_ENGINES, help=f"of {', '.join(ENGINES)}")
+    parser.add_argument("--fixed-lengths", default="15,20,25,30,36", help="fixed quiz lengths to run")
+    parser.add_argument("--param-error", type=float, default=0.0, help="SD of the bank's error in b")
+    parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
+    args.fixed_lengths = [int(x) for x in args.fixed_lengths.split(",")]
 
-    rng = random.Random(args.seed)
     bank, origin = load_bank(args.bank, random.Random(args.seed + 1))
-    settings = PlacementSettings(
-        min_items=args.min_items,
-        max_items=args.max_items,
-        top_k=args.top_k,
-        credible_mass=args.credible_mass,
-    )
+    truth = true_parameters(bank, args.param_error, args.seed)
+    base = PlacementSettings(**_overrides(args))
+    jobs = []
+    for rho in (float(x) for x in args.rho_true.split(",")):
+        learners = draw_learners(list(bank), rho, args.learners, args.seed)
+        for engine in args.engines.split(","):
+            settings = replace(base, **ENGINES[engine][1])
+            jobs.append(Job(bank, learners, truth, rho, engine, settings, args.fixed_lengths, args.seed))
     started = time.perf_counter()
-    learners = [{slug: rng.gauss(0.0, 1.0) for slug in bank} for _ in range(args.learners)]
-    adaptive = {slug: Tally() for slug in bank}
-    first_items: Counter[str] = Counter()
-    exposure: Counter[str] = Counter()
-    stopped_by_rule = Counter[str]()
-    for thetas in learners:
-        state, served = run_adaptive(bank, thetas, settings, rng)
-        first_items[served[0]] += 1
-        exposure.update(served)
-        for slug in bank:
-            est = state.estimate(slug)
-            n = state.n_items(slug)
-            adaptive[slug].add(band_of(thetas[slug]).slug, est.level, n)
-            stopped_by_rule[slug] += n < settings.max_items
-    adaptive_seconds = time.perf_counter() - started
-
-    equal_len = {slug: round(statistics.mean(t.items)) for slug, t in adaptive.items()}
-    fixed_equal = {slug: Tally() for slug in bank}
-    fixed_long = {slug: Tally() for slug in bank}
-    for thetas in learners:
-        for slug, items in bank.items():
-            truth = band_of(thetas[slug]).slug
-            length = equal_len[slug]
-            fixed_equal[slug].add(
-                truth,
-                run_fixed(items, thetas[slug], length, rng, settings.credible_mass),
-                min(length, len(items)),
+    with ProcessPoolExecutor(max_workers=max(1, args.workers)) as pool:
+        results = []
+        for result in pool.map(run_config, jobs):
+            results.append(result)
+            print(
+                f"done: rho_true {result.rho_true} {result.engine} "
+                f"({len(results)}/{len(jobs)}, {result.seconds:.0f} s)",
+                file=sys.stderr,
+                flush=True,
             )
-            fixed_long[slug].add(
-                truth,
-                run_fixed(items, thetas[slug], args.long, rng, settings.credible_mass),
-                min(args.long, len(items)),
-            )
-
-    print(f"Placement simulation: {args.learners} learners, theta ~ N(0,1) per sub-skill, seed {args.seed}")
-    print(
-        f"Engine: min {settings.min_items} / max {settings.max_items} items per sub-skill, "
-        f"stop when the {settings.credible_mass:.0%} credible interval is inside one level band, "
-        f"randomesque top-{settings.top_k}"
-    )
-    for slug in bank:
-        print(f"  bank {slug}: {origin[slug]}")
-    if "_problems" in origin:
-        print(f"  note: {origin['_problems']}")
-    header = (
-        f"{'sub-skill':<26}| {'adaptive: exact  +-1  items':<28}"
-        f"| {'fixed (equal): exact +-1 items':<31}| fixed ({args.long}): exact  +-1 items"
-    )
-    print()
-    print(header)
-    print("-" * len(header))
-    totals = [Tally(), Tally(), Tally()]
-    for slug in bank:
-        print(
-            f"{slug:<26}| {adaptive[slug].row():<28}| {fixed_equal[slug].row():<31}| {fixed_long[slug].row()}"
-        )
-        for total, tally in zip(totals, (adaptive[slug], fixed_equal[slug], fixed_long[slug]), strict=True):
-            total.exact += tally.exact
-            total.within_one += tally.within_one
-            total.n += tally.n
-            total.items += tally.items
-    print("-" * len(header))
-    print(f"{'all':<26}| {totals[0].row():<28}| {totals[1].row():<31}| {totals[2].row()}")
-    print()
-    total_served = sum(exposure.values())
-    print(f"Mean items per learner (all 5 sub-skills): {total_served / args.learners:.1f}")
-    print(
-        "Stopped by the credible-interval rule before max items: "
-        + ", ".join(f"{slug} {100 * stopped_by_rule[slug] / args.learners:.0f}%" for slug in bank)
-    )
-    print(
-        f"Exposure: {len(first_items)} distinct first items; most-used first item "
-        f"{100 * first_items.most_common(1)[0][1] / args.learners:.0f}% of learners; "
-        f"max item exposure {100 * max(exposure.values()) / args.learners:.0f}% of learners"
-    )
-    print(
-        f"Adaptive runs took {adaptive_seconds:.1f} s "
-        f"({1000 * adaptive_seconds / args.learners:.1f} ms per learner)."
-    )
+    print_report(results, args, origin)
+    print(f"\nTotal {time.perf_counter() - started:.0f} s with {args.workers} worker(s).")
     return 0

@@ -135,7 +135,7 @@ def test_placement_serves_one_item_then_the_next_until_finished(learner, placeme
         if outcome.finished:
             break
     assert outcome.finished
-    assert len(served) == 9  # the small fixture bank is exhausted before max items
+    assert 4 <= len(served) <= 9  # min_items of a sub-skill at least; the fixture bank at most
     attempt = services.attempt_submit(attempt=attempt)
     levels = {e["slug"]: e["level"] for e in attempt.results["subskills"]}
     assert levels["model-security"] in {"advanced", "expert"}

@@ -17,6 +17,18 @@ logistic regression; it keeps one model for every item type.
 
 Quantiles and band masses treat each grid point's mass as spread uniformly over its
 cell [theta_i - h/2, theta_i + h/2], so interval ends are not snapped to grid points.
+
+Level: the band holding the most posterior mass (the Bayes decision under 0-1 loss: it
+maximises the probability that the level shown is the true one), and its confidence is
+that mass, so the level, the confidence and the placement's stopping rule all read the
+same posterior.
+
+Several sub-skills at once (`JointPosterior`): a one-factor correlated prior,
+theta_s = sqrt(rho) g + sqrt(1 - rho) delta_s with g, delta_s ~ N(0, 1) independent, so
+each theta_s is N(0, 1) and any two correlate rho. The posterior is integrated exactly
+on a grid for g (FACTOR_GRID) times the theta grid: given g the sub-skills are
+independent, so each sub-skill's marginal costs one pass over (g, theta). rho = 0 gives
+back the independent N(0, 1)-prior EAP exactly.
 """
 
 from __future__ import annotations
@@ -25,6 +37,8 @@ import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
+from operator import mul
 
 GRID_POINTS = 61
 GRID_MIN = -4.0
@@ -37,6 +51,9 @@ def make_grid(points: int = GRID_POINTS, low: float = GRID_MIN, high: float = GR
 
 
 DEFAULT_GRID: tuple[float, ...] = tuple(make_grid())
+FACTOR_GRID: tuple[float, ...] = tuple(make_grid(33))
+MAX_CORRELATION = 0.95
+NEGLIGIBLE_LOG = -40.0  # e^-40 ~ 4e-18: below double precision next to the largest term
 
 
 @dataclass(frozen=True)
@@ -75,6 +92,65 @@ def information(theta: float, a: float, b: float) -> float:
     """Fisher information of a 2PL item at theta: a^2 p (1 - p)."""
     p = p_correct(theta, a, b)
     return a * a * p * (1.0 - p)
+
+
+@cache
+def item_curve(a: float, b: float, grid: tuple[float, ...]) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """P(correct) on the grid and the log-likelihood terms (log p, log(1 - p)), cached per item."""
+    probs = tuple(min(max(p_correct(t, a, b), 1e-12), 1.0 - 1e-12) for t in grid)
+    return probs, tuple(math.log(p) for p in probs) + tuple(math.log(1.0 - p) for p in probs)
+
+
+def _log_terms(obs: Observation, grid: tuple[float, ...]) -> list[float]:
+    s = min(max(obs.score, 0.0), 1.0)
+    _, logs = item_curve(obs.a, obs.b, grid)
+    n = len(grid)
+    return [s * logs[i] + (1.0 - s) * logs[n + i] for i in range(n)]
+
+
+def grid_cells(grid: Sequence[float]) -> list[tuple[float, float]]:
+    """Each grid point's cell: from the midpoint with its left neighbour to the one with its right."""
+    g = list(grid)
+    if len(g) == 1:
+        return [(g[0], g[0])]
+    edges = [g[0] - (g[1] - g[0]) / 2]
+    edges += [(g[i] + g[i + 1]) / 2 for i in range(len(g) - 1)]
+    edges.append(g[-1] + (g[-1] - g[-2]) / 2)
+    return [(edges[i], edges[i + 1]) for i in range(len(g))]
+
+
+@cache
+def band_fractions(grid: tuple[float, ...], bands: tuple[Band, ...]) -> tuple[tuple[float, ...], ...]:
+    """Per band, the share of each grid cell inside it; each cell's shares add up to 1.
+
+    The outermost cells extend to the open ends of the first and last band."""
+    cells = grid_cells(grid)
+    table = []
+    for band in bands:
+        row = []
+        for lo, hi in cells:
+            if hi <= lo:
+                row.append(1.0 if band.low <= lo < band.high else 0.0)
+                continue
+            overlap = min(hi, band.high) - max(lo, band.low)
+            row.append(max(overlap, 0.0) / (hi - lo))
+        table.append(row)
+    for i in (0, len(cells) - 1):  # mass beyond the grid's ends belongs to the outer bands
+        total = sum(row[i] for row in table)
+        if total < 1.0:
+            owner = 0 if i == 0 else len(bands) - 1
+            table[owner][i] += 1.0 - total
+    return tuple(tuple(row) for row in table)
+
+
+def band_masses(weights: Sequence[float], fractions: Sequence[Sequence[float]]) -> list[float]:
+    return [sum(map(mul, weights, row)) for row in fractions]
+
+
+def decide_level(masses: Sequence[float], bands: Sequence[Band] = LEVEL_BANDS) -> tuple[Band, float]:
+    """The band with the largest posterior mass (lowest band on an exact tie) and that mass."""
+    best = max(range(len(bands)), key=lambda k: (masses[k], -k))
+    return bands[best], masses[best]
 
 
 @dataclass(frozen=True)
@@ -118,12 +194,17 @@ class Posterior:
         self.log_weights = [-0.5 * t * t for t in self.grid]
         self.n = 0
 
+    @classmethod
+    def from_weights(cls, grid: Sequence[float], weights: Sequence[float], n: int) -> Posterior:
+        """A posterior given by its (unnormalised, positive or zero) weights on the grid."""
+        posterior = cls(grid)
+        posterior.log_weights = [math.log(w) if w > 0 else -math.inf for w in weights]
+        posterior.n = n
+        return posterior
+
     def update(self, obs: Observation) -> None:
-        s = min(max(obs.score, 0.0), 1.0)
-        for i, t in enumerate(self.grid):
-            p = p_correct(t, obs.a, obs.b)
-            p = min(max(p, 1e-12), 1.0 - 1e-12)
-            self.log_weights[i] += s * math.log(p) + (1.0 - s) * math.log(1.0 - p)
+        for i, term in enumerate(_log_terms(obs, self.grid)):
+            self.log_weights[i] += term
         self.n += 1
 
     def weights(self) -> list[float]:
@@ -139,13 +220,7 @@ class Posterior:
         return mean, math.sqrt(max(var, 0.0))
 
     def _cells(self) -> list[tuple[float, float]]:
-        g = self.grid
-        if len(g) == 1:
-            return [(g[0], g[0])]
-        edges = [g[0] - (g[1] - g[0]) / 2]
-        edges += [(g[i] + g[i + 1]) / 2 for i in range(len(g) - 1)]
-        edges.append(g[-1] + (g[-1] - g[-2]) / 2)
-        return [(edges[i], edges[i + 1]) for i in range(len(g))]
+        return grid_cells(self.grid)
 
     def quantile(self, q: float) -> float:
         """The q-quantile of the posterior, mass spread uniformly over each grid cell."""
@@ -165,19 +240,110 @@ class Posterior:
                 total += wi * overlap / (hi - lo) if hi > lo else wi
         return total
 
+    def band_masses(self, bands: Sequence[Band] = LEVEL_BANDS) -> list[float]:
+        """Posterior mass in each band; the outer bands also take the mass beyond the grid."""
+        return band_masses(self.weights(), band_fractions(self.grid, tuple(bands)))
+
+    def level(self, bands: Sequence[Band] = LEVEL_BANDS) -> tuple[Band, float]:
+        """The most probable level band and its posterior mass (see `decide_level`)."""
+        return decide_level(self.band_masses(bands), bands)
+
     def estimate(self, *, credible_mass: float = 0.90, bands: Sequence[Band] = LEVEL_BANDS) -> Estimate:
+        """Posterior summary; level and confidence from `level`, the one decision rule."""
         mean, sd = self.mean_sd()
         tail = (1.0 - credible_mass) / 2
-        band = band_of(mean, bands)
+        band, mass = self.level(bands)
         return Estimate(
             theta=mean,
             se=sd,
             ci_low=self.quantile(tail),
             ci_high=self.quantile(1.0 - tail),
             level=band.slug,
-            confidence=self.mass_between(band.low, band.high),
+            confidence=mass,
             n_items=self.n,
         )
+
+
+class JointPosterior:
+    """Abilities on several sub-skills under the one-factor prior with correlation rho.
+
+    theta_s = sqrt(rho) g + sqrt(1 - rho) delta_s (see the module docstring). Each
+    sub-skill keeps its log-likelihood on the theta grid; `marginal` integrates the factor
+    g out on FACTOR_GRID, so evidence on the other sub-skills moves a sub-skill's prior
+    toward them by as much as rho and their precision warrant. Marginals are cached
+    until the next `update`. Not thread-safe.
+    """
+
+    def __init__(
+        self,
+        subskills: Sequence[str],
+        *,
+        correlation: float,
+        grid: Sequence[float] = DEFAULT_GRID,
+        factor_grid: Sequence[float] = FACTOR_GRID,
+    ) -> None:
+        if not 0.0 <= correlation <= MAX_CORRELATION:
+            raise ValueError(f"correlation must be in [0, {MAX_CORRELATION}], got {correlation}")
+        self.grid = tuple(grid)
+        self.correlation = correlation
+        self.log_lik = {slug: [0.0] * len(self.grid) for slug in subskills}
+        self.counts = dict.fromkeys(subskills, 0)
+        loading, spread = math.sqrt(correlation), math.sqrt(1.0 - correlation)
+        prior_g = [math.exp(-0.5 * g * g) for g in factor_grid]
+        total_g = sum(prior_g)
+        self._log_prior_g = [math.log(w / total_g) for w in prior_g]
+        kernel = []  # kernel[j][i] = P(theta_i | g_j), normalised over the theta grid
+        for g in factor_grid:
+            row = [math.exp(-0.5 * ((t - loading * g) / spread) ** 2) for t in self.grid]
+            total = sum(row)
+            kernel.append([w / total for w in row])
+        self._kernel = kernel
+        self._lik: dict[str, list[float]] = {}
+        self._log_z: dict[str, list[float]] = {}
+        self._marginals: dict[str, Posterior] = {}
+        self._stale = set(subskills)
+
+    def _refresh(self) -> None:
+        for subskill in self._stale:
+            ll = self.log_lik[subskill]
+            top = max(ll)
+            lik = [math.exp(v - top) for v in ll]
+            self._lik[subskill] = lik
+            self._log_z[subskill] = [math.log(max(sum(map(mul, row, lik)), 1e-300)) for row in self._kernel]
+        self._stale.clear()
+
+    def update(self, subskill: str, obs: Observation) -> None:
+        ll = self.log_lik[subskill]
+        for i, term in enumerate(_log_terms(obs, self.grid)):
+            ll[i] += term
+        self.counts[subskill] += 1
+        self._stale.add(subskill)
+        self._marginals.clear()
+
+    def n(self, subskill: str) -> int:
+        return self.counts[subskill]
+
+    def marginal(self, subskill: str) -> Posterior:
+        """The posterior of one sub-skill's theta given the evidence on all of them."""
+        cached = self._marginals.get(subskill)
+        if cached is not None:
+            return cached
+        self._refresh()
+        others = [self._log_z[slug] for slug in self.log_lik if slug != subskill]
+        log_c = [sum(zs) + lp for lp, *zs in zip(self._log_prior_g, *others, strict=True)]
+        top = max(log_c)
+        mixture = [0.0] * len(self.grid)
+        for log_weight, row in zip(log_c, self._kernel, strict=True):
+            if log_weight - top > NEGLIGIBLE_LOG:  # factor values this unlikely change nothing
+                weight = math.exp(log_weight - top)
+                mixture = [m + weight * k for m, k in zip(mixture, row, strict=True)]
+        weights = list(map(mul, self._lik[subskill], mixture))
+        posterior = Posterior.from_weights(self.grid, weights, self.counts[subskill])
+        self._marginals[subskill] = posterior
+        return posterior
+
+    def estimates(self, *, credible_mass: float = 0.90) -> dict[str, Estimate]:
+        return {slug: self.marginal(slug).estimate(credible_mass=credible_mass) for slug in self.log_lik}
 
 
 def estimate(
@@ -212,6 +378,53 @@ def rank_by_information(theta: float, candidates: Sequence[Candidate]) -> list[C
     return sorted(candidates, key=lambda c: (-information(theta, c.a, c.b), c.id))
 
 
+def _entropy(p: float) -> float:
+    if p <= 0.0 or p >= 1.0:
+        return 0.0
+    return -p * math.log(p) - (1.0 - p) * math.log(1.0 - p)
+
+
+def level_information(posterior: Posterior, a: float, b: float, bands: Sequence[Band] = LEVEL_BANDS) -> float:
+    """Mutual information (nats) between a right/wrong answer to the item and the level band.
+
+    I = H(P(correct)) - sum_k m_k H(P(correct | band k)) under the current posterior. It
+    is zero for an item whose answer cannot tell the plausible bands apart, and largest
+    for a sharp item set where the posterior straddles a band boundary: information
+    where the level decision is made, not at the point estimate."""
+    return _LevelInformation(posterior, bands)(a, b)
+
+
+class _LevelInformation:
+    """`level_information` for many items against one posterior: the posterior's part once."""
+
+    def __init__(self, posterior: Posterior, bands: Sequence[Band]) -> None:
+        self.grid = posterior.grid
+        self.weights = posterior.weights()
+        fractions = band_fractions(self.grid, tuple(bands))
+        masses = band_masses(self.weights, fractions)
+        # Each band covers a contiguous run of cells; only bands with mass matter.
+        self.bands = []
+        for row, mass in zip(fractions, masses, strict=True):
+            cells = [i for i, f in enumerate(row) if f > 0]
+            if mass > 1e-12 and cells:
+                lo, hi = cells[0], cells[-1] + 1
+                self.bands.append((lo, hi, row[lo:hi], mass))
+
+    def __call__(self, a: float, b: float) -> float:
+        probs, _ = item_curve(a, b, self.grid)
+        weighted = list(map(mul, self.weights, probs))
+        conditional = 0.0
+        for lo, hi, row, mass in self.bands:
+            conditional += mass * _entropy(sum(map(mul, weighted[lo:hi], row)) / mass)
+        return max(_entropy(sum(weighted)) - conditional, 0.0)
+
+
+def rank_by_level_information(posterior: Posterior, candidates: Sequence[Candidate]) -> list[Candidate]:
+    """Most informative about the level first; ties broken by id."""
+    info = _LevelInformation(posterior, LEVEL_BANDS)
+    return sorted(candidates, key=lambda c: (-info(c.a, c.b), c.id))
+
+
 def select_randomesque(
     theta: float, candidates: Sequence[Candidate], *, rng: random.Random, top_k: int = 5
 ) -> Candidate | None:
@@ -220,6 +433,16 @@ def select_randomesque(
     if not candidates:
         return None
     ranked = rank_by_information(theta, candidates)
+    return rng.choice(ranked[: max(1, top_k)])
+
+
+def select_randomesque_by_level(
+    posterior: Posterior, candidates: Sequence[Candidate], *, rng: random.Random, top_k: int = 5
+) -> Candidate | None:
+    """Randomesque exposure control over `rank_by_level_information`."""
+    if not candidates:
+        return None
+    ranked = rank_by_level_information(posterior, candidates)
     return rng.choice(ranked[: max(1, top_k)])
 
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 from rest_framework import status
 
 from mlrange.accounts.models import User
-from mlrange.assessments.adaptive import BankItem, PlacementSettings, PlacementState
+from mlrange.assessments.adaptive import BankItem, PlacementSettings, PlacementState, placement_estimates
 from mlrange.assessments.irt import LEVEL_BANDS, Observation, estimate
 from mlrange.assessments.models import Attempt, AttemptItem, Item, Quiz, SelfRating
 from mlrange.assessments.scoring import ResponseError, normalize_response, score_response
@@ -419,12 +419,22 @@ def attempt_results_compute(*, attempt: Attempt) -> dict[str, Any]:
             for tag in row.item.tags:
                 if tag not in missed_tags.setdefault(slug, []):
                     missed_tags[slug].append(tag)
-    credible = PlacementSettings.from_mapping(attempt.quiz.settings).credible_mass
+    placement = PlacementSettings.from_mapping(attempt.quiz.settings)
+    # A placement shows the posterior its stopping rule used (sub-skills inform each other);
+    # other quizzes are scored one sub-skill at a time.
+    estimates = (
+        placement_estimates(observations, placement)
+        if attempt.quiz.kind == Quiz.Kind.PLACEMENT
+        else {
+            slug: estimate(observed, credible_mass=placement.credible_mass)
+            for slug, observed in observations.items()
+        }
+    )
     subskills = []
     for slug in sorted(
         observations, key=lambda s: list(subskill_names).index(s) if s in subskill_names else 99
     ):
-        est = estimate(observations[slug], credible_mass=credible)
+        est = estimates[slug]
         subskills.append(
             {
                 "slug": slug,
