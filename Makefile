@@ -56,9 +56,6 @@ pytest: venv runtime
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: SYSTEM_DEPS_FLAGS=--browser
-# In the test run every solution of every lab is graded once through the sandbox; each lab's own
-# tests grade its reference over three grader seeds, and `make check-labs` does all of it thrice.
-test: CHECK_LABS_ARGS=--seeds 1
 test: system-deps venv runtime lint typecheck pytest check-labs
 	@if [[ "$${DATABASE_URL:-}" == postgres* ]]; then \
 	  echo "Database-layer tests again on the embedded SQLite default:"; \
