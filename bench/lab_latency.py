@@ -51,14 +51,14 @@ def _pct(values: list[float], q: float) -> float:
 class Platform:
     """gunicorn + Celery worker over a temporary SQLite database and filesystem queue."""
 
-    def __init__(self, var_dir: Path, *, labs_dir: str | None) -> None:
+    def __init__(self, var_dir: Path, *, labs_dir: str | None, broker: str) -> None:
         self.var_dir = var_dir
         self.port = _free_port()
         self.env = {
             **os.environ,
             "MLRANGE_VAR_DIR": str(var_dir),
             "DATABASE_URL": f"sqlite:///{var_dir}/bench.sqlite3",
-            "CELERY_BROKER_URL": "filesystem://",
+            "CELERY_BROKER_URL": broker,
             "DJANGO_SETTINGS_MODULE": "mlrange.settings",
             "PYTHONPATH": f"{ROOT / 'platform'}:{ROOT}",
             "LOG_LEVEL": "WARNING",
@@ -175,12 +175,9 @@ class Client:
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
             return json.loads(response.read())
 
-    def submit(self, code: str, mode: str) -> str:
-        return str(
-            self._call(
-                "POST", "/api/v1/labs/adversarial-examples/submissions/", {"mode": mode, "code": code}
-            )["id"]
-        )
+    def submit(self, code: str, mode: str, lab: str = "adversarial-examples") -> str:
+        body = self._call("POST", f"/api/v1/labs/{lab}/submissions/", {"mode": mode, "code": code})
+        return str(body["id"])
 
     def status(self, submission_id: str) -> dict[str, object]:
         return self._call("GET", f"/api/v1/submissions/{submission_id}/")
@@ -279,6 +276,10 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument(
+        "--broker", default="filesystem://", help="e.g. redis://127.0.0.1:6379/2 (production shape)"
+    )
+    parser.add_argument("--interval", type=float, default=1.0, help="seconds between latency submissions")
     parser.add_argument("--baseline-runs", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--learners", type=int, default=4)
@@ -286,7 +287,8 @@ def main() -> None:
     args = parser.parse_args()
 
     var_dir = Path(tempfile.mkdtemp(prefix="mlrange-bench-"))
-    platform = Platform(var_dir, labs_dir=args.labs_dir)
+    platform = Platform(var_dir, labs_dir=args.labs_dir, broker=args.broker)
+    print(f"broker: {args.broker}")
     runtime = Path(os.environ.get("MLRANGE_RUNTIME", "/opt/mlrange/runtime"))
     try:
         platform.start()
@@ -296,13 +298,19 @@ def main() -> None:
             client.run_to_end(PRINT)
         rows = []
         for name, code in (("print(1+1)", PRINT), ("small torch", TORCH)):
-            measured = [client.run_to_end(code) for _ in range(args.runs)]
+            measured = []
+            for _ in range(args.runs):
+                started = time.perf_counter()
+                measured.append(client.run_to_end(code))
+                # One submission per interval, as learners click Run: the pool refills between them.
+                time.sleep(max(0.0, args.interval - (time.perf_counter() - started)))
             latencies = [t for t, _ in measured]
             own = [float(b["execution_seconds"] or 0.0) for _, b in measured]
             baseline = nbclient_baseline(code, args.baseline_runs, runtime, var_dir)
             rows.append((name, latencies, own, baseline))
         print(
-            f"\nLab latency, submit -> final result via the HTTP API ({args.runs} runs each; baseline {args.baseline_runs})"
+            f"\nLab latency, submit -> final result via the HTTP API ({args.runs} runs each, one every "
+            f"{args.interval:g} s; baseline {args.baseline_runs})"
         )
         print(
             f"{'code':<12} {'p50 ms':>8} {'p95 ms':>8} {'own run ms':>10} {'nbclient p50 ms':>16} {'p50 speed-up':>13} {'p95 - own ms':>13}"
