@@ -114,6 +114,8 @@ def test_reference_solution_is_graded_passed_through_the_api(loaded, lab_worker,
     submission = _final(submission_id)
     assert submission.status == Submission.Status.PASSED, (submission.message, worker.output()[-3000:])
     assert submission.score == 100
+    assert submission.grading_seconds > 0
+    assert submission.execution_seconds > 0
     assert _tiers(submission) == {"untargeted": True, "targeted": True}
     body = client.get(f"/api/v1/submissions/{submission_id}/").json()
     assert body["passed"] is True

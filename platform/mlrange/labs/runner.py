@@ -10,6 +10,7 @@ import logging
 import secrets
 import shutil
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -205,6 +206,7 @@ def run_submission(submission: Submission) -> Outcome:
         else ""
     )
     artifact_notes = [f"{name}: {why}" for name, why in sorted(result.artifact_errors.items())]
+    grading_started = time.monotonic()
     try:
         report = run_grader(
             sandbox_config(),
@@ -237,7 +239,7 @@ def run_submission(submission: Submission) -> Outcome:
         checks=checked["checks"],
         metrics=checked["metrics"],
         execution_seconds=exec_seconds,
-        grading_seconds=report.get("_seconds"),
+        grading_seconds=round(time.monotonic() - grading_started, 3),
     )
 
 
