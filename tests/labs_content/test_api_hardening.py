@@ -8,15 +8,12 @@ submissions are graded in the real sandbox with the runtime python, all in one s
 """
 
 import re
-import shutil
-import tempfile
-import textwrap
 from pathlib import Path
 
 import pytest
 from django.test import override_settings
 
-from tests.labs_content.harness import check, passed_tiers
+from tests.labs_content.harness import check, grade_batch_in_sandbox, passed_tiers
 
 REPO = Path(__file__).resolve().parents[2]
 LAB_DIR = REPO / "labs" / "api-hardening"
@@ -68,85 +65,6 @@ def test_variant_is_deterministic_and_per_learner(spec):
     values = {(lab_variant(spec, s)["rate_limit"], lab_variant(spec, s)["max_batch"]) for s in range(60)}
     assert {r for r, _ in values} == {20, 24, 30}
     assert {b for _, b in values} == {8, 12, 16}
-
-
-# Stands in for the lab's grader.py (renamed lab_grader.py next to it) in one sandbox run:
-# grades every job of params["jobs"], each a submission copied from the artifacts (or a
-# symlink to one, or none at all), with its own params, and returns {"reports": {...}}.
-BATCH_GRADER = textwrap.dedent(
-    """
-    import os, shutil, tempfile, types
-    from pathlib import Path
-    import lab_grader
-
-    def grade(ctx):
-        reports = {}
-        for job in ctx.params["jobs"]:
-            folder = Path(tempfile.mkdtemp(prefix="job-"))
-            if job.get("link"):
-                os.symlink(ctx.artifacts_dir / job["link"], folder / "submission.py")
-            elif job.get("source"):
-                shutil.copyfile(ctx.artifacts_dir / job["source"], folder / "submission.py")
-            job_ctx = types.SimpleNamespace(
-                artifacts_dir=folder, public_dir=ctx.public_dir, hidden_dir=ctx.hidden_dir, params=job["params"]
-            )
-            reports[job["name"]] = lab_grader.grade(job_ctx)
-            shutil.rmtree(folder, ignore_errors=True)
-        return {"reports": reports}
-    """
-)
-
-
-def grade_in_sandbox(spec, dirs, sources: dict[str, str], jobs: list[dict]) -> dict[str, dict]:
-    """Grade jobs ({"name", "params", and "source" or "link": a key of sources, or neither
-    for a missing submission.py}) in ONE real grader sandbox run, with the lab's grader."""
-    from django.conf import settings
-
-    from mlrange.sandbox import (
-        SandboxConfig,
-        SandboxLimits,
-        SandboxUnavailableError,
-        run_grader,
-        sandbox_check,
-    )
-
-    run_dir = Path(tempfile.mkdtemp(prefix="mlrs-", dir="/tmp"))  # short: ipc socket paths
-    grader_dir = Path(tempfile.mkdtemp(prefix="mlrs-grader-"))
-    timeout = spec.limits.grader_timeout_s * len(jobs)
-    config = SandboxConfig(
-        runtime=settings.SANDBOX_RUNTIME,
-        run_dir=run_dir,
-        limits=SandboxLimits(wall_timeout_s=timeout, memory_mb=spec.limits.memory_mb),
-    )
-    wire = [
-        {
-            **job,
-            "source": job.get("source") and f"{job['source']}.py",
-            "link": job.get("link") and f"{job['link']}.py",
-        }
-        for job in jobs
-    ]
-    try:
-        try:
-            sandbox_check(config)
-        except SandboxUnavailableError as exc:
-            pytest.skip(f"sandbox unavailable: {exc}")
-        shutil.copytree(dirs.grader, grader_dir, dirs_exist_ok=True)
-        (grader_dir / "grader.py").rename(grader_dir / "lab_grader.py")
-        (grader_dir / "grader.py").write_text(BATCH_GRADER)
-        result = run_grader(
-            config,
-            grader_dir=grader_dir,
-            public_dir=dirs.public,
-            hidden_dir=dirs.hidden,
-            artifacts={f"{name}.py": code.encode() for name, code in sources.items()},
-            params={"jobs": wire},
-            timeout=timeout,
-        )
-    finally:
-        shutil.rmtree(run_dir, ignore_errors=True)
-        shutil.rmtree(grader_dir, ignore_errors=True)
-    return result["reports"]
 
 
 # The grader's own files, inside the sandbox: learner code must reach none of them.
@@ -201,7 +119,7 @@ def graded(spec, tmp_path_factory):
                 "params": {**params, "grader_seed": seed},
             }
         )
-    return grade_in_sandbox(spec, dirs, sources, jobs)
+    return grade_batch_in_sandbox(spec, dirs, sources, jobs)
 
 
 def test_reference_passes_every_tier_over_grader_seeds(graded):

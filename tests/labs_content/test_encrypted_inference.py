@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from django.test import override_settings
 
-from tests.labs_content.harness import check, passed_tiers, run_python, run_solution
+from tests.labs_content.harness import check, grade_in_sandbox, passed_tiers, run_python, run_solution
 
 SLUG = "encrypted-inference"
 REPO = Path(__file__).resolve().parents[2]
@@ -80,50 +80,6 @@ OVERRIDES = {
         "def encrypted_logits_packed(public_context, encrypted_features):\n    raise RuntimeError('boom')\n"
     ),
 }
-
-
-def grade_in_sandbox(spec, dirs, jobs):
-    """Grade each (folder with submission.py, params) in the REAL grader sandbox, as the worker does.
-
-    Not the plain-subprocess harness: the grader's child process confines the learner's code
-    with Landlock to the sandbox's own paths (/lab/public), which only exist inside the jail.
-    """
-    from django.conf import settings
-
-    from mlrange.sandbox import (
-        SandboxConfig,
-        SandboxLimits,
-        SandboxUnavailableError,
-        run_grader,
-        sandbox_check,
-    )
-
-    run_dir = Path(tempfile.mkdtemp(prefix="mlrs-", dir="/tmp"))  # short: ipc socket paths
-    config = SandboxConfig(
-        runtime=settings.SANDBOX_RUNTIME,
-        run_dir=run_dir,
-        limits=SandboxLimits(wall_timeout_s=spec.limits.grader_timeout_s, memory_mb=spec.limits.memory_mb),
-    )
-    try:
-        sandbox_check(config)
-    except SandboxUnavailableError as exc:
-        shutil.rmtree(run_dir, ignore_errors=True)
-        pytest.skip(f"sandbox unavailable: {exc}")
-    try:
-        return [
-            run_grader(
-                config,
-                grader_dir=dirs.grader,
-                public_dir=dirs.public,
-                hidden_dir=dirs.hidden,
-                artifacts={"submission.py": (folder / "submission.py").read_bytes()},
-                params=params,
-                timeout=spec.limits.grader_timeout_s,
-            )
-            for folder, params in jobs
-        ]
-    finally:
-        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

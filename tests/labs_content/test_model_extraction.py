@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 from django.test import override_settings
 
 from mlrange.labs.registry import (
@@ -21,10 +20,12 @@ from mlrange.labs.registry import (
     grader_inputs,
     lab_variant,
 )
-from tests.labs_content.conftest import REAL_LABS_DIR, REPO
 from tests.labs_content.harness import (
+    ATLAS_FILE,
     check,
     grade_many,
+    lab_spec_in_isolation,
+    labs_in_isolation,
     passed_tiers,
     run_python,
     run_solution,
@@ -33,30 +34,14 @@ from tests.labs_content.harness import (
 )
 
 SLUG = "model-extraction"
-REAL_ATLAS = REPO / "curriculum" / "reference" / "mitre-atlas-5.6.0.yaml"
+REAL_ATLAS = ATLAS_FILE
 TIERS = {"agreement", "transfer"}
 SEED = 4
 
 
-def _labs_dir(root: Path, *, mutate=None) -> Path:
-    """A labs folder holding only _shared and (a copy of) this lab: other labs are not our test."""
-    labs = root / "labs"
-    labs.mkdir()
-    (labs / "_shared").symlink_to(REAL_LABS_DIR / "_shared")
-    shutil.copytree(REAL_LABS_DIR / SLUG, labs / SLUG, ignore=shutil.ignore_patterns("__pycache__"))
-    if mutate is not None:
-        path = labs / SLUG / "manifest.yaml"
-        data = yaml.safe_load(path.read_text())
-        mutate(data)
-        path.write_text(yaml.safe_dump(data))
-    return labs
-
-
 @pytest.fixture(scope="module")
 def spec(tmp_path_factory):
-    with override_settings(ATLAS_DATA_FILE=REAL_ATLAS):
-        (found,) = discover_labs(_labs_dir(tmp_path_factory.mktemp("labs")))
-    return found
+    return lab_spec_in_isolation(SLUG, tmp_path_factory.mktemp("labs"))
 
 
 def test_manifest_validates_with_its_oracle_service(spec):
@@ -96,7 +81,7 @@ def test_notebook_matches_the_starter(spec):
 )
 def test_invalid_services_are_reported(tmp_path, mutate, message):
     with override_settings(ATLAS_DATA_FILE=REAL_ATLAS), pytest.raises(LabValidationError) as error:
-        discover_labs(_labs_dir(tmp_path, mutate=mutate))
+        discover_labs(labs_in_isolation(SLUG, tmp_path, mutate=mutate))
     assert message in str(error.value)
 
 

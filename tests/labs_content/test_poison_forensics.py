@@ -4,37 +4,29 @@ Solutions and graders run as plain runtime subprocesses (trusted code: ours);
 `manage.py check_labs poison-forensics` runs the same solutions through the real sandbox.
 """
 
-import shutil
 import textwrap
 from pathlib import Path
 
 import pytest
-from django.test import override_settings
 
-from mlrange.labs.registry import discover_labs, lab_variant
-from tests.labs_content.conftest import REAL_LABS_DIR, REPO
-from tests.labs_content.harness import check, grade_many, passed_tiers, run_python, run_solution
+from mlrange.labs.registry import lab_variant
+from tests.labs_content.harness import (
+    check,
+    grade_many,
+    lab_spec_in_isolation,
+    passed_tiers,
+    run_python,
+    run_solution,
+)
 
 SLUG = "poison-forensics"
-REAL_ATLAS = REPO / "curriculum" / "reference" / "mitre-atlas-5.6.0.yaml"
 TIERS = {"flips", "backdoor", "full-backdoor"}
 SEED = 6
 
 
-def _labs_dir(root: Path) -> Path:
-    """A labs folder holding only _shared and (a copy of) this lab: other labs are not our test."""
-    labs = root / "labs"
-    labs.mkdir()
-    (labs / "_shared").symlink_to(REAL_LABS_DIR / "_shared")
-    shutil.copytree(REAL_LABS_DIR / SLUG, labs / SLUG, ignore=shutil.ignore_patterns("__pycache__"))
-    return labs
-
-
 @pytest.fixture(scope="module")
 def spec(tmp_path_factory):
-    with override_settings(ATLAS_DATA_FILE=REAL_ATLAS):
-        (found,) = discover_labs(_labs_dir(tmp_path_factory.mktemp("labs")))
-    return found
+    return lab_spec_in_isolation(SLUG, tmp_path_factory.mktemp("labs"))
 
 
 def test_manifest_validates_against_atlas_and_lists_its_solutions(spec):

@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 from django.test import override_settings
 
-from tests.labs_content.harness import check, passed_tiers
-from tests.labs_content.test_api_hardening import grade_in_sandbox
+from tests.labs_content.harness import check, grade_batch_in_sandbox, passed_tiers
 
 REPO = Path(__file__).resolve().parents[2]
 LAB_DIR = REPO / "labs" / "prompt-injection-guard"
@@ -94,7 +93,7 @@ def graded(spec, tmp_path_factory):
                     "params": {"variant": {}, "grader_seed": seed},
                 }
             )
-    return grade_in_sandbox(spec, dirs, sources, jobs)
+    return grade_batch_in_sandbox(spec, dirs, sources, jobs)
 
 
 def test_reference_passes_with_margin_over_grader_seeds(graded):
