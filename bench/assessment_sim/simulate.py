@@ -63,23 +63,37 @@ DEFAULT_ENGINES = "indep+fisher,indep+level,default"
 Bank = dict[str, list[BankItem]]
 
 
-def generated_bank(subskill: str, rng: random.Random, per_level: int = 10) -> list[BankItem]:
+def generated_bank(
+    subskill: str, rng: random.Random, per_level: int = 10, discrimination: float | None = None
+) -> list[BankItem]:
+    """Items spread evenly over each level's b range; a ~ U(0.8, 1.6), or all `discrimination`."""
     items = []
     for level in LEVELS:
         low, high = LEVEL_B_RANGES[level]
         for i in range(per_level):
             b = low + (high - low) * (i + 0.5) / per_level
-            items.append(
-                BankItem(f"{subskill[:2]}-{level[0]}-{i:03d}", subskill, rng.uniform(0.8, 1.6), b, level)
-            )
+            a = discrimination if discrimination is not None else rng.uniform(0.8, 1.6)
+            items.append(BankItem(f"{subskill[:2]}-{level[0]}-{i:03d}", subskill, a, b, level))
     return items
 
 
+def synthetic_bank(discrimination: float, rng: random.Random, per_level: int) -> tuple[Bank, dict[str, str]]:
+    """A bank of the real bank's shape whose every item has discrimination `discrimination`:
+    what the engine would do with sharper (or blunter) items than the authored ones."""
+    bank = {slug: generated_bank(slug, rng, per_level, discrimination) for slug in SUBSKILL_SLUGS}
+    origin = {slug: f"synthetic ({per_level * len(LEVELS)} items, a = {discrimination})" for slug in bank}
+    return bank, origin
+
+
 def load_bank(questions_dir: Path, rng: random.Random) -> tuple[Bank, dict[str, str]]:
+    """The bank as the engine sees it (with each item's guessing floor) and where each
+    sub-skill's items came from."""
     parsed, problems = read_bank(questions_dir)
     bank: Bank = {slug: [] for slug in SUBSKILL_SLUGS}
     for item in parsed:
-        bank[item.subskill].append(BankItem(item.id, item.subskill, item.irt_a, item.irt_b, item.level))
+        bank[item.subskill].append(
+            BankItem(item.id, item.subskill, item.irt_a, item.irt_b, item.level, item.irt_c)
+        )
     origin = {}
     for slug in SUBSKILL_SLUGS:
         if bank[slug]:
@@ -92,19 +106,25 @@ def load_bank(questions_dir: Path, rng: random.Random) -> tuple[Bank, dict[str, 
     return bank, origin
 
 
-def true_parameters(bank: Bank, error_sd: float, seed: int) -> dict[str, tuple[float, float]]:
-    """The (a, b) simulated learners answer by: the bank's, or perturbed ones (--param-error)."""
+def without_guessing_floors(bank: Bank) -> Bank:
+    """The same bank as a plain 2PL engine sees it (every c = 0): the engine before the floors."""
+    return {slug: [replace(item, c=0.0) for item in items] for slug, items in bank.items()}
+
+
+def true_parameters(
+    bank: Bank, error_sd: float, seed: int, *, guessing: bool
+) -> dict[str, tuple[float, float, float]]:
+    """The (a, b, c) simulated learners answer by: the bank's a and b (perturbed with
+    --param-error) and its guessing floor c (learners who do not know guess), or c = 0
+    with --no-guessing (learners who do not know always answer wrong)."""
     rng = random.Random(f"{seed}:item-parameters")
     truth = {}
     for items in bank.values():
         for item in items:
+            a, b = item.a, item.b
             if error_sd > 0:
-                truth[item.id] = (
-                    item.a * math.exp(rng.gauss(0.0, error_sd / 2)),
-                    item.b + rng.gauss(0.0, error_sd),
-                )
-            else:
-                truth[item.id] = (item.a, item.b)
+                a, b = a * math.exp(rng.gauss(0.0, error_sd / 2)), b + rng.gauss(0.0, error_sd)
+            truth[item.id] = (a, b, item.c if guessing else 0.0)
     return truth
 
 
@@ -163,8 +183,10 @@ class Result:
     seconds: float
 
 
-def _answer(truth: tuple[float, float], theta: float, rng: random.Random) -> float:
-    return 1.0 if rng.random() < p_correct(theta, truth[0], truth[1]) else 0.0
+def _answer(truth: tuple[float, float, float], theta: float, rng: random.Random) -> float:
+    """A right (1) or wrong (0) answer by the 3PL P = c + (1 - c) p_2PL (c = 0: the 2PL)."""
+    a, b, c = truth
+    return 1.0 if rng.random() < c + (1.0 - c) * p_correct(theta, a, b) else 0.0
 
 
 @dataclass(frozen=True)
@@ -173,7 +195,7 @@ class Job:
 
     bank: Bank
     learners: list[dict[str, float]]
-    truth: dict[str, tuple[float, float]]
+    truth: dict[str, tuple[float, float, float]]
     rho_true: float
     engine: str
     settings: PlacementSettings
@@ -216,7 +238,7 @@ def run_config(job: Job) -> Result:
             for slug, items in bank.items():
                 chosen = rng.sample(items, min(length, len(items)))
                 observations[slug] = [
-                    Observation(i.a, i.b, _answer(truth[i.id], thetas[slug], rng)) for i in chosen
+                    Observation(i.a, i.b, _answer(truth[i.id], thetas[slug], rng), i.c) for i in chosen
                 ]
             for slug, est in placement_estimates(observations, settings).items():
                 tally.add(band_of(thetas[slug]).slug, est.level, est.n_items, est.confidence)
@@ -266,6 +288,12 @@ def print_report(results: list[Result], args: argparse.Namespace, origin: dict[s
         print(f"Item parameters the learners answer by: bank values with error SD {args.param_error} in b")
     else:
         print("Item parameters the learners answer by: the bank's own (perfectly calibrated bank)")
+    if args.no_guessing:
+        print("Learners never guess: who does not know answers wrong (c = 0 in the truth)")
+    else:
+        print("Learners guess: P(right) = c + (1 - c) p_2PL, c = 1/options (single choice), 1/2 (true/false)")
+    if args.engine_2pl:
+        print("Engine: plain 2PL, blind to guessing (every c = 0), as before the guessing floors")
     for slug in SUBSKILL_SLUGS:
         if slug in origin:
             print(f"  bank {slug}: {origin[slug]}")
@@ -351,12 +379,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engines", default=DEFAULT_ENGINES, help=f"of {', '.join(ENGINES)}")
     parser.add_argument("--fixed-lengths", default="15,20,25,30,36", help="fixed quiz lengths to run")
     parser.add_argument("--param-error", type=float, default=0.0, help="SD of the bank's error in b")
+    parser.add_argument(
+        "--synthetic-a",
+        type=float,
+        default=None,
+        help="replace the bank by generated items of this discrimination (9 per level and sub-skill)",
+    )
+    parser.add_argument(
+        "--no-guessing",
+        action="store_true",
+        help="learners who do not know never guess right (by default they do, with the item's floor c)",
+    )
+    parser.add_argument(
+        "--engine-2pl", action="store_true", help="the engine ignores guessing floors (c = 0 everywhere)"
+    )
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
     args.fixed_lengths = [int(x) for x in args.fixed_lengths.split(",")]
 
-    bank, origin = load_bank(args.bank, random.Random(args.seed + 1))
-    truth = true_parameters(bank, args.param_error, args.seed)
+    if args.synthetic_a is not None:
+        bank, origin = synthetic_bank(args.synthetic_a, random.Random(args.seed + 1), per_level=9)
+    else:
+        bank, origin = load_bank(args.bank, random.Random(args.seed + 1))
+    truth = true_parameters(bank, args.param_error, args.seed, guessing=not args.no_guessing)
+    if args.engine_2pl:
+        bank = without_guessing_floors(bank)
     base = PlacementSettings(**_overrides(args))
     jobs = []
     for rho in (float(x) for x in args.rho_true.split(",")):

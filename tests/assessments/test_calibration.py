@@ -36,7 +36,7 @@ def _simulate(item: Item, n: int, seed: int = 4) -> None:
     rows = []
     for attempt in attempts:
         theta = attempt.results["subskills"][0]["theta"]
-        score = 1.0 if rng.random() < p_correct(theta, 1.0, TRUE_B) else 0.0
+        score = 1.0 if rng.random() < p_correct(theta, 1.0, TRUE_B, item.irt_c) else 0.0
         rows.append(
             AttemptItem(
                 attempt=attempt,

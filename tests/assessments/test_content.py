@@ -78,3 +78,13 @@ def test_changed_item_counts_as_updated(catalog, tmp_path):
     report = load_questions(root)
     assert (report.created, report.updated) == (0, 1)
     assert Item.objects.get(key="ds-b-001").irt_b == -1.6
+
+
+def test_load_sets_each_items_guessing_floor_from_its_format(catalog):
+    load_questions(FIXTURES / "good")
+    floors = dict(Item.objects.values_list("key", "irt_c"))
+    assert floors["ms-b-001"] == 0.3333  # single choice, three options
+    assert floors["ds-b-001"] == floors["ms-a-001"] == 0.5  # true/false
+    assert (
+        floors["ms-a-002"] == floors["ms-e-001"] == floors["ms-i-001"] == 0.0
+    )  # numeric, ordering, multiple

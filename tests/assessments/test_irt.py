@@ -162,3 +162,43 @@ def test_fit_item_moves_a_misset_difficulty_toward_the_truth():
 def test_point_biserial_is_pearson_and_none_when_constant():
     assert point_biserial([0, 1, 1, 0], [-1.0, 1.0, 0.5, -0.5]) == pytest.approx(1.5 / math.sqrt(2.5))
     assert point_biserial([1, 1, 1], [0.0, 1.0, 2.0]) is None
+
+
+def test_guessing_floor_lifts_the_curve_and_halves_the_slope_at_the_difficulty():
+    assert p_correct(-30.0, 1.0, 0.0, 0.25) == pytest.approx(0.25)
+    assert p_correct(0.0, 1.0, 0.0, 0.25) == pytest.approx(0.625)
+    assert p_correct(0.4, 1.3, 0.1, 0.0) == pytest.approx(sigmoid(1.3 * 0.3))
+
+
+def test_information_with_a_guessing_floor_matches_the_3pl_formula_and_is_smaller():
+    a, b, c, theta = 1.4, 0.2, 0.5, 0.6
+    p_star = sigmoid(a * (theta - b))
+    p = c + (1 - c) * p_star
+    expected = a**2 * ((p - c) / (1 - c)) ** 2 * (1 - p) / p  # the textbook 3PL information
+    assert information(theta, a, b, c) == pytest.approx(expected)
+    assert information(theta, a, b, c) < information(theta, a, b)
+    assert information(theta, a, b, 0.0) == pytest.approx(a**2 * p_star * (1 - p_star))
+
+
+def test_a_right_answer_to_a_guessable_item_counts_for_less():
+    unguessable = estimate([Observation(1.0, 0.0, 1.0)])
+    true_false = estimate([Observation(1.0, 0.0, 1.0, c=0.5)])
+    assert 0.0 < true_false.theta < unguessable.theta
+    # A wrong answer cannot be a lucky guess: it is evidence either way.
+    assert estimate([Observation(1.0, 0.0, 0.0, c=0.5)]).theta < 0.0
+
+
+def test_selection_prefers_the_item_that_cannot_be_guessed():
+    items = [Candidate("true-false", 1.2, 0.0, 0.5), Candidate("numeric", 1.2, 0.0, 0.0)]
+    assert select_randomesque(0.0, items, rng=random.Random(0), top_k=1).id == "numeric"
+
+
+def test_fit_item_with_the_guessing_floor_recovers_the_difficulty_that_ignoring_it_misses():
+    rng = random.Random(11)
+    thetas = [rng.gauss(0, 1) for _ in range(3000)]
+    scores = [1.0 if rng.random() < p_correct(t, 1.2, 0.3, 0.25) else 0.0 for t in thetas]
+    a, b = fit_item(thetas, scores, a0=1.0, b0=0.0, c=0.25)
+    assert abs(b - 0.3) < 0.2
+    assert abs(a - 1.2) < 0.35
+    _, b_blind = fit_item(thetas, scores, a0=1.0, b0=0.0)
+    assert b_blind < 0.0  # lucky guesses make the item look easier than it is

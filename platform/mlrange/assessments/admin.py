@@ -14,6 +14,7 @@ class ItemAdmin(admin.ModelAdmin[Item]):
         "type",
         "irt_a",
         "irt_b",
+        "irt_c",
         "is_active",
         "is_calibrated",
     )

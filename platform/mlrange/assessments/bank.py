@@ -85,12 +85,26 @@ class ParsedItem:
     irt_a: float
     irt_b: float
     options: list[dict[str, str]] = field(default_factory=list)
+    irt_c: float = 0.0
     scoring: str = ""
     references: list[dict[str, str]] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     source: str = ""
     file: str = ""
     index: int = 0
+
+
+def guessing_floor(item_type: str, n_options: int) -> float:
+    """The chance that a learner who does not know picks the right answer anyway (IRT's c).
+
+    Fixed by the format, never estimated: 1/options for single choice, 1/2 for true/false.
+    Numeric answers cannot be guessed; multiple select and ordering are taken as 0 too (a
+    blind guess is right with 1/(2^k - 1) or 1/k!, and partial credit is not a guess)."""
+    if item_type == "single" and n_options > 0:
+        return round(1.0 / n_options, 4)
+    if item_type == "true_false":
+        return 0.5
+    return 0.0
 
 
 def _is_number(value: Any) -> bool:
@@ -170,6 +184,7 @@ class _ItemChecker:
             explanation=str(raw["explanation"]).strip(),
             irt_a=float(irt_a),
             irt_b=float(irt_b),
+            irt_c=guessing_floor(str(item_type), len(raw.get("options", []))),
             options=[
                 {"id": o["id"], "text": str(o["text"]).strip(), "why": str(o["why"]).strip()}
                 for o in raw.get("options", [])

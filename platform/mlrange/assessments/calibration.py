@@ -79,7 +79,7 @@ def items_recalibrate(
         new_a = new_b = None
         old_a, old_b = item.irt_a, item.irt_b
         if len(pairs) >= min_responses:
-            new_a, new_b = fit_item(thetas, scores, a0=item.irt_a, b0=item.irt_b, fit_a=fit_a)
+            new_a, new_b = fit_item(thetas, scores, a0=item.irt_a, b0=item.irt_b, c=item.irt_c, fit_a=fit_a)
             if not dry_run:
                 item.irt_a, item.irt_b = round(new_a, 4), round(new_b, 4)
                 item.is_calibrated = True

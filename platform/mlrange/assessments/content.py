@@ -84,6 +84,7 @@ def load_questions(root: Path) -> LoadReport:
             "source": parsed.source,
             "initial_irt_a": parsed.irt_a,
             "initial_irt_b": parsed.irt_b,
+            "irt_c": parsed.irt_c,
             "is_active": True,
         }
         item = existing.get(parsed.id)

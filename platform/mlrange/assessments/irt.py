@@ -1,9 +1,17 @@
-"""Two-parameter logistic (2PL) item response theory on a quadrature grid, in pure Python.
+"""Item response theory on a quadrature grid, in pure Python: the 2PL with a known guessing floor.
 
 Pure functions and small value objects, no Django: the web app and the simulation
 benchmark (bench/assessment_sim) run exactly this code.
 
-Model: P(correct | theta) = 1 / (1 + exp(-a (theta - b))), theta ~ N(0, 1) a priori.
+Model: P(correct | theta) = c + (1 - c) / (1 + exp(-a (theta - b))), theta ~ N(0, 1) a
+priori. a (discrimination) and b (difficulty) are the item's 2PL parameters; c is the
+item's guessing floor, fixed by its format and never estimated: the chance that a learner
+who does not know the answer picks the right one anyway (1/4 for a four-option single
+choice, 1/2 for true/false, 0 for numeric, ordering and multiple select). c = 0 is the
+plain 2PL. Without the floor a right answer to a true/false item counts as full evidence
+of knowing, and the placement's confidence overstates its accuracy by ~15 points when
+learners guess (bench/assessment_sim --engine-2pl); with it, a lucky guess weighs what
+it is worth.
 
 Ability is estimated by EAP (expected a posteriori): the N(0, 1) prior times the
 likelihood is evaluated on a grid (61 points over -4..4 by default), the posterior mean
@@ -80,30 +88,39 @@ def band_of(theta: float, bands: Sequence[Band] = LEVEL_BANDS) -> Band:
     return bands[-1]
 
 
-def p_correct(theta: float, a: float, b: float) -> float:
-    z = a * (theta - b)
+def _logistic(z: float) -> float:
     if z >= 0:
         return 1.0 / (1.0 + math.exp(-z))
     e = math.exp(z)
     return e / (1.0 + e)
 
 
-def information(theta: float, a: float, b: float) -> float:
-    """Fisher information of a 2PL item at theta: a^2 p (1 - p)."""
-    p = p_correct(theta, a, b)
-    return a * a * p * (1.0 - p)
+def p_correct(theta: float, a: float, b: float, c: float = 0.0) -> float:
+    """P(right answer | theta): the 2PL curve lifted onto the guessing floor c."""
+    return c + (1.0 - c) * _logistic(a * (theta - b))
+
+
+def information(theta: float, a: float, b: float, c: float = 0.0) -> float:
+    """Fisher information at theta: a^2 p (1 - p) for c = 0; in general (P')^2 / (P (1 - P))
+    with P' = a (1 - c) p* (1 - p*), p* the 2PL curve, so a guessable item tells less."""
+    p_star = _logistic(a * (theta - b))
+    p = c + (1.0 - c) * p_star
+    slope = a * (1.0 - c) * p_star * (1.0 - p_star)
+    return slope * slope / max(p * (1.0 - p), 1e-300)
 
 
 @cache
-def item_curve(a: float, b: float, grid: tuple[float, ...]) -> tuple[tuple[float, ...], tuple[float, ...]]:
+def item_curve(
+    a: float, b: float, grid: tuple[float, ...], c: float = 0.0
+) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """P(correct) on the grid and the log-likelihood terms (log p, log(1 - p)), cached per item."""
-    probs = tuple(min(max(p_correct(t, a, b), 1e-12), 1.0 - 1e-12) for t in grid)
+    probs = tuple(min(max(p_correct(t, a, b, c), 1e-12), 1.0 - 1e-12) for t in grid)
     return probs, tuple(math.log(p) for p in probs) + tuple(math.log(1.0 - p) for p in probs)
 
 
 def _log_terms(obs: Observation, grid: tuple[float, ...]) -> list[float]:
     s = min(max(obs.score, 0.0), 1.0)
-    _, logs = item_curve(obs.a, obs.b, grid)
+    _, logs = item_curve(obs.a, obs.b, grid, obs.c)
     n = len(grid)
     return [s * logs[i] + (1.0 - s) * logs[n + i] for i in range(n)]
 
@@ -155,11 +172,12 @@ def decide_level(masses: Sequence[float], bands: Sequence[Band] = LEVEL_BANDS) -
 
 @dataclass(frozen=True)
 class Observation:
-    """One scored response to an item with 2PL parameters a, b; score in [0, 1]."""
+    """One scored response (score in [0, 1]) to an item with parameters a, b and guessing floor c."""
 
     a: float
     b: float
     score: float
+    c: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -366,16 +384,17 @@ def interval_within_one_band(est: Estimate, bands: Sequence[Band] = LEVEL_BANDS)
 
 @dataclass(frozen=True)
 class Candidate:
-    """An item that may be served next: a stable id and its 2PL parameters."""
+    """An item that may be served next: a stable id, its parameters and guessing floor."""
 
     id: str
     a: float
     b: float
+    c: float = 0.0
 
 
 def rank_by_information(theta: float, candidates: Sequence[Candidate]) -> list[Candidate]:
     """Most informative first at theta; ties broken by id so the order is deterministic."""
-    return sorted(candidates, key=lambda c: (-information(theta, c.a, c.b), c.id))
+    return sorted(candidates, key=lambda item: (-information(theta, item.a, item.b, item.c), item.id))
 
 
 def _entropy(p: float) -> float:
@@ -384,14 +403,16 @@ def _entropy(p: float) -> float:
     return -p * math.log(p) - (1.0 - p) * math.log(1.0 - p)
 
 
-def level_information(posterior: Posterior, a: float, b: float, bands: Sequence[Band] = LEVEL_BANDS) -> float:
+def level_information(
+    posterior: Posterior, a: float, b: float, bands: Sequence[Band] = LEVEL_BANDS, c: float = 0.0
+) -> float:
     """Mutual information (nats) between a right/wrong answer to the item and the level band.
 
     I = H(P(correct)) - sum_k m_k H(P(correct | band k)) under the current posterior. It
     is zero for an item whose answer cannot tell the plausible bands apart, and largest
     for a sharp item set where the posterior straddles a band boundary: information
     where the level decision is made, not at the point estimate."""
-    return _LevelInformation(posterior, bands)(a, b)
+    return _LevelInformation(posterior, bands)(a, b, c)
 
 
 class _LevelInformation:
@@ -410,8 +431,8 @@ class _LevelInformation:
                 lo, hi = cells[0], cells[-1] + 1
                 self.bands.append((lo, hi, row[lo:hi], mass))
 
-    def __call__(self, a: float, b: float) -> float:
-        probs, _ = item_curve(a, b, self.grid)
+    def __call__(self, a: float, b: float, c: float = 0.0) -> float:
+        probs, _ = item_curve(a, b, self.grid, c)
         weighted = list(map(mul, self.weights, probs))
         conditional = 0.0
         for lo, hi, row, mass in self.bands:
@@ -422,7 +443,7 @@ class _LevelInformation:
 def rank_by_level_information(posterior: Posterior, candidates: Sequence[Candidate]) -> list[Candidate]:
     """Most informative about the level first; ties broken by id."""
     info = _LevelInformation(posterior, LEVEL_BANDS)
-    return sorted(candidates, key=lambda c: (-info(c.a, c.b), c.id))
+    return sorted(candidates, key=lambda item: (-info(item.a, item.b, item.c), item.id))
 
 
 def select_randomesque(
@@ -446,12 +467,13 @@ def select_randomesque_by_level(
     return rng.choice(ranked[: max(1, top_k)])
 
 
-def fit_item(  # noqa: PLR0915 -- one Newton solver reads best in one piece
+def fit_item(
     thetas: Sequence[float],
     scores: Sequence[float],
     *,
     a0: float,
     b0: float,
+    c: float = 0.0,
     prior_sd_b: float = 2.0,
     prior_sd_log_a: float = 0.5,
     fit_a: bool = True,
@@ -459,66 +481,68 @@ def fit_item(  # noqa: PLR0915 -- one Newton solver reads best in one piece
 ) -> tuple[float, float]:
     """Re-estimate one item's (a, b) from learners' abilities and their scores on it.
 
-    Maximum a posteriori 2PL fit with the abilities held fixed (the "fixed-theta" step
-    of joint estimation): Bernoulli (fractional for partial credit) likelihood in
-    a, b, with weak normal priors centred on the current values (b ~ N(b0, 2^2),
-    log a ~ N(log a0, 0.5^2)) so that few or extreme responses cannot run away.
-    Solved by Newton-Raphson on (log a, b) with step halving.
+    Maximum a posteriori fit with the abilities held fixed (the "fixed-theta" step of
+    joint estimation) and the guessing floor c fixed by the item's format: Bernoulli
+    (fractional for partial credit) likelihood in a, b, with weak normal priors centred
+    on the current values (b ~ N(b0, 2^2), log a ~ N(log a0, 0.5^2)) so that few or
+    extreme responses cannot run away. Solved by Fisher scoring on (log a, b) with step
+    halving; the posterior is log-concave in b, and the step halving keeps every step an
+    ascent.
     """
     la_prior, b_prior = math.log(a0), b0
+    pairs = list(zip(thetas, scores, strict=True))
 
     def objective(la: float, b: float) -> float:
         a = math.exp(la)
         total = 0.0
-        for t, s in zip(thetas, scores, strict=True):
-            p = min(max(p_correct(t, a, b), 1e-12), 1 - 1e-12)
+        for t, s in pairs:
+            p = min(max(p_correct(t, a, b, c), 1e-12), 1 - 1e-12)
             total += s * math.log(p) + (1 - s) * math.log(1 - p)
         total -= 0.5 * ((b - b_prior) / prior_sd_b) ** 2
         if fit_a:
             total -= 0.5 * ((la - la_prior) / prior_sd_log_a) ** 2
         return total
 
+    def scoring_step(la: float, b: float) -> tuple[float, float]:
+        """Gradient and expected information in (log a, b); the Fisher-scoring step."""
+        a = math.exp(la)
+        g_la = g_b = i_lala = i_bb = i_lab = 0.0
+        for t, s in pairs:
+            p_star = _logistic(a * (t - b))
+            p = min(max(c + (1 - c) * p_star, 1e-12), 1 - 1e-12)
+            dp_dz = (1 - c) * p_star * (1 - p_star)  # z = a (t - b): dz/dla = a (t - b), dz/db = -a
+            score_z = (s - p) * dp_dz / (p * (1 - p))
+            weight = dp_dz * dp_dz / (p * (1 - p))
+            z_la, z_b = a * (t - b), -a
+            g_la += score_z * z_la
+            g_b += score_z * z_b
+            i_lala += weight * z_la * z_la
+            i_bb += weight * z_b * z_b
+            i_lab += weight * z_la * z_b
+        g_b -= (b - b_prior) / prior_sd_b**2
+        i_bb += 1 / prior_sd_b**2
+        if not fit_a:
+            return 0.0, g_b / i_bb
+        g_la -= (la - la_prior) / prior_sd_log_a**2
+        i_lala += 1 / prior_sd_log_a**2
+        det = i_lala * i_bb - i_lab * i_lab
+        if det <= 1e-12:
+            return 0.0, g_b / i_bb
+        return (i_bb * g_la - i_lab * g_b) / det, (i_lala * g_b - i_lab * g_la) / det
+
     la, b = la_prior, b_prior
     current = objective(la, b)
     for _ in range(iterations):
-        a = math.exp(la)
-        g_la = g_b = 0.0
-        h_lala = h_bb = h_lab = 0.0
-        for t, s in zip(thetas, scores, strict=True):
-            p = p_correct(t, a, b)
-            r = s - p
-            w = p * (1 - p)
-            d = t - b
-            # logit = a * d; d logit / d la = a d ; d logit / d b = -a
-            g_la += r * a * d
-            g_b += -r * a
-            h_lala += -w * (a * d) ** 2 + r * a * d
-            h_bb += -w * a * a
-            h_lab += w * a * a * d - r * a
-        g_b -= (b - b_prior) / prior_sd_b**2
-        h_bb -= 1 / prior_sd_b**2
-        if fit_a:
-            g_la -= (la - la_prior) / prior_sd_log_a**2
-            h_lala -= 1 / prior_sd_log_a**2
-            det = h_lala * h_bb - h_lab * h_lab
-            if det <= 0 or h_lala >= 0:
-                step_la, step_b = 0.0, -g_b / h_bb
-            else:
-                step_la = -(h_bb * g_la - h_lab * g_b) / det
-                step_b = -(-h_lab * g_la + h_lala * g_b) / det
-        else:
-            step_la, step_b = 0.0, -g_b / h_bb
+        step_la, step_b = scoring_step(la, b)
         scale = 1.0
-        improved = False
         for _half in range(20):
             cand_la = min(max(la + scale * step_la, math.log(0.2)), math.log(4.0))
             cand_b = min(max(b + scale * step_b, -4.0), 4.0)
             value = objective(cand_la, cand_b)
             if value >= current - 1e-12:
-                improved = True
                 break
             scale /= 2
-        if not improved:
+        else:
             break
         moved = abs(cand_la - la) + abs(cand_b - b)
         la, b, current = cand_la, cand_b, value

@@ -9,7 +9,8 @@ class Item(models.Model):
 
     Removed from the files: retired (`is_active=False`), kept for past attempts' history.
     `irt_a`/`irt_b` are the live 2PL parameters; `initial_irt_*` what the files say
-    (recalibration changes only the live ones).
+    (recalibration changes only the live ones). `irt_c` is the guessing floor, fixed by
+    the item's format (`bank.guessing_floor`), never recalibrated.
     """
 
     class Type(models.TextChoices):
@@ -42,6 +43,11 @@ class Item(models.Model):
     irt_b = models.FloatField()
     initial_irt_a = models.FloatField()
     initial_irt_b = models.FloatField()
+    irt_c = models.FloatField(
+        default=0.0,
+        help_text="Guessing floor: the chance of a right answer without the knowledge (1/options "
+        "for single choice, 1/2 for true/false, 0 otherwise). Set by the item's format.",
+    )
     is_active = models.BooleanField(default=True)
     is_calibrated = models.BooleanField(default=False)
     calibrated_at = models.DateTimeField(null=True, blank=True)

@@ -191,10 +191,10 @@ def placement_bank() -> dict[str, list[BankItem]]:
     """Active items by sub-skill slug, sub-skills in the catalog's order."""
     bank: dict[str, list[BankItem]] = {s.slug: [] for s in SubSkill.objects.order_by("order")}
     rows = Item.objects.filter(is_active=True).values_list(
-        "key", "subskill__slug", "irt_a", "irt_b", "level__slug"
+        "key", "subskill__slug", "irt_a", "irt_b", "level__slug", "irt_c"
     )
-    for key, subskill, a, b, level in rows.order_by("key"):
-        bank.setdefault(subskill, []).append(BankItem(key, subskill, a, b, level))
+    for key, subskill, a, b, level, c in rows.order_by("key"):
+        bank.setdefault(subskill, []).append(BankItem(key, subskill, a, b, level, c))
     return {slug: items for slug, items in bank.items() if items}
 
 
@@ -413,7 +413,7 @@ def attempt_results_compute(*, attempt: Attempt) -> dict[str, Any]:
         slug = row.item.subskill.slug
         if row.is_answered:
             observations.setdefault(slug, []).append(
-                Observation(a=row.item.irt_a, b=row.item.irt_b, score=row.score or 0.0)
+                Observation(a=row.item.irt_a, b=row.item.irt_b, score=row.score or 0.0, c=row.item.irt_c)
             )
         if (row.score or 0.0) < 1.0:
             for tag in row.item.tags:

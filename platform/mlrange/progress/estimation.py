@@ -47,6 +47,7 @@ class ItemResponse:
     score: float
     answered_at: datetime
     attempt_id: int
+    c: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ def lab_check_observations(result: LabResult) -> list[Observation]:
 
 
 def item_observation(response: ItemResponse) -> Observation:
-    return Observation(a=response.a, b=response.b, score=response.score)
+    return Observation(a=response.a, b=response.b, score=response.score, c=response.c)
 
 
 def ordered_events(
@@ -178,16 +179,16 @@ class EvidenceAccumulator:
         self.grid = DEFAULT_GRID
         self.states: dict[str, _SubskillState] = {slug: _SubskillState() for slug in subskills}
         self.best_lab: dict[str, float] = {}
-        self._loglik_cache: dict[tuple[float, float, float], list[float]] = {}
+        self._loglik_cache: dict[tuple[float, float, float, float], list[float]] = {}
 
     def _loglik(self, obs: Observation) -> list[float]:
-        key = (obs.a, obs.b, min(max(obs.score, 0.0), 1.0))
+        key = (obs.a, obs.b, min(max(obs.score, 0.0), 1.0), obs.c)
         cached = self._loglik_cache.get(key)
         if cached is None:
-            a, b, s = key
+            a, b, s, c = key
             cached = []
             for t in self.grid:
-                p = min(max(p_correct(t, a, b), 1e-12), 1.0 - 1e-12)
+                p = min(max(p_correct(t, a, b, c), 1e-12), 1.0 - 1e-12)
                 cached.append(s * math.log(p) + (1.0 - s) * math.log(1.0 - p))
             self._loglik_cache[key] = cached
         return cached
