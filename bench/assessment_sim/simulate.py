@@ -38,7 +38,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from mlrange.assessments.adaptive import BankItem, PlacementSettings, PlacementState, placement_estimates
+from mlrange.assessments.adaptive import (
+    EXPOSURE_MIN_ATTEMPTS,
+    BankItem,
+    PlacementSettings,
+    PlacementState,
+    placement_estimates,
+)
 from mlrange.assessments.bank import SUBSKILL_SLUGS, read_bank
 from mlrange.assessments.irt import LEVEL_BANDS, Observation, band_of, p_correct
 
@@ -214,7 +220,10 @@ def run_config(job: Job) -> Result:
     by_rule = 0
     for index, thetas in enumerate(learners):
         rng = random.Random(f"{seed}:{rho_true}:{engine}:adaptive:{index}")
-        state = PlacementState(bank, settings)
+        # Exposure rates as the app sees them: the share of earlier placements that served
+        # each item, once there are enough of them (EXPOSURE_MIN_ATTEMPTS, as in the app).
+        rates = {key: n / index for key, n in exposure.items()} if index >= EXPOSURE_MIN_ATTEMPTS else {}
+        state = PlacementState(bank, settings, rates)
         served = []
         while (item := state.next_item(rng)) is not None:
             served.append(item.id)
@@ -282,7 +291,7 @@ def print_report(results: list[Result], args: argparse.Namespace, origin: dict[s
     print(
         f"Engine settings: min {base.min_items} / max {base.max_items} items per sub-skill, stop when the "
         f"level's posterior mass >= {base.stop_mass:.2f}, randomesque top-{base.top_k}, "
-        f"model correlation {base.correlation} (default engine)"
+        f"model correlation {base.correlation} (default engine), exposure cap {base.max_exposure:.2f}"
     )
     if args.param_error > 0:
         print(f"Item parameters the learners answer by: bank values with error SD {args.param_error} in b")
@@ -360,6 +369,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         "stop_mass": args.stop_mass,
         "correlation": args.correlation,
         "selection": args.selection,
+        "max_exposure": args.max_exposure,
     }
 
 
@@ -375,6 +385,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stop-mass", type=float, default=defaults.stop_mass)
     parser.add_argument("--correlation", type=float, default=defaults.correlation, help="the engine's rho")
     parser.add_argument("--selection", default=defaults.selection)
+    parser.add_argument(
+        "--max-exposure", type=float, default=defaults.max_exposure, help="exposure cap (1.0: none)"
+    )
     parser.add_argument("--rho-true", default="0.0,0.5,0.8", help="learners' true correlations")
     parser.add_argument("--engines", default=DEFAULT_ENGINES, help=f"of {', '.join(ENGINES)}")
     parser.add_argument("--fixed-lengths", default="15,20,25,30,36", help="fixed quiz lengths to run")

@@ -202,3 +202,18 @@ def test_fit_item_with_the_guessing_floor_recovers_the_difficulty_that_ignoring_
     assert abs(a - 1.2) < 0.35
     _, b_blind = fit_item(thetas, scores, a0=1.0, b0=0.0)
     assert b_blind < 0.0  # lucky guesses make the item look easier than it is
+
+
+def test_placement_holds_back_over_exposed_items_unless_nothing_else_is_left():
+    bank = {
+        "model-security": [
+            BankItem("sharp", "model-security", 2.0, 0.0),
+            BankItem("dull", "model-security", 0.6, 1.5),
+        ]
+    }
+    settings = PlacementSettings(top_k=1, max_exposure=0.6)
+    assert PlacementState(bank, settings).next_item(random.Random(0)).id == "sharp"
+    held = PlacementState(bank, settings, exposure={"sharp": 0.6})
+    assert held.next_item(random.Random(0)).id == "dull"
+    everything_over = PlacementState(bank, settings, exposure={"sharp": 0.9, "dull": 0.7})
+    assert everything_over.next_item(random.Random(0)).id == "sharp"

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from mlrange.accounts.models import User
 from mlrange.assessments import selectors, services
-from mlrange.assessments.models import Attempt, AttemptItem, Quiz, SelfRating
+from mlrange.assessments.models import Attempt, AttemptItem, Item, Quiz, SelfRating
 from mlrange.common.exceptions import ApplicationError
 
 
@@ -157,6 +157,32 @@ def test_exposure_control_spreads_first_items_across_learners(placement_quiz):
         )
         first_items.add(attempt.attempt_items.get().item.key)
     assert len(first_items) >= 3
+
+
+def _earlier_placements_serving(quiz, item_key, n):
+    item = Item.objects.get(key=item_key)
+    for k in range(n):
+        attempt = Attempt.objects.create(learner=User.objects.create(username=f"e{k}"), quiz=quiz, seed=k)
+        AttemptItem.objects.create(attempt=attempt, item=item, position=1)
+
+
+def test_an_item_served_to_most_recent_placements_is_held_back(learner, placement_quiz):
+    placement_quiz.settings = {**placement_quiz.settings, "exposure_top_k": 1}
+    placement_quiz.save()
+    _earlier_placements_serving(placement_quiz, "ms-i-001", 30)  # the most informative first item
+    attempt, _ = services.attempt_start(learner=learner, quiz=placement_quiz, seed=11)
+    first = attempt.attempt_items.get().item
+    assert first.key != "ms-i-001"
+    assert first.subskill.slug == "model-security"
+
+
+def test_exposure_rates_from_too_few_placements_hold_nothing_back(learner, placement_quiz):
+    placement_quiz.settings = {**placement_quiz.settings, "exposure_top_k": 1}
+    placement_quiz.save()
+    _earlier_placements_serving(placement_quiz, "ms-i-001", 29)
+    attempt, _ = services.attempt_start(learner=learner, quiz=placement_quiz, seed=11)
+    assert attempt.attempt_items.get().item.key == "ms-i-001"
+    assert selectors.placement_exposure(before=attempt) == {}
 
 
 def test_self_check_ratings_give_a_self_assessed_level(learner, bank):

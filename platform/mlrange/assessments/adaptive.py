@@ -20,7 +20,12 @@ same class with simulated learners.
 - Selection (`selection`): "level" (default) picks the item whose answer carries the
   most information about the level band under the sub-skill's current posterior
   (`irt.level_information`); "fisher" is maximum Fisher information at the posterior
-  mean. Either way with randomesque exposure control: a uniform pick among the top_k.
+  mean. Either way with two kinds of exposure control: items already served to more than
+  max_exposure of recent placements are held back while any other item is left (the
+  restricted method of Revuelta & Ponsoda 1998; rates come from the caller: the app's
+  recent attempts, the simulation's earlier learners), then a uniform pick among the
+  top_k (randomesque). Without the cap the sharpest item near a cut point reaches ~95% of
+  learners; with it no item is served to more than ~max_exposure of them.
 - Interleaving: the next sub-skill is the unfinished one with the fewest items so far
   (ties in the bank's sub-skill order), so the five sub-skills alternate.
 - Level and confidence: the band with the most posterior mass, and that mass
@@ -47,6 +52,8 @@ from mlrange.assessments.irt import (
 )
 
 SELECTIONS = ("level", "fisher")
+# Exposure rates from fewer placements than this are noise: no item is held back before.
+EXPOSURE_MIN_ATTEMPTS = 30
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,7 @@ class PlacementSettings:
     stop_mass: float = 0.80
     correlation: float = 0.5
     selection: str = "level"
+    max_exposure: float = 0.6
 
     def __post_init__(self) -> None:
         if self.selection not in SELECTIONS:
@@ -73,6 +81,7 @@ class PlacementSettings:
             stop_mass=float(values.get("stop_level_mass", cls.stop_mass)),
             correlation=float(values.get("subskill_correlation", cls.correlation)),
             selection=str(values.get("selection", cls.selection)),
+            max_exposure=float(values.get("max_exposure_rate", cls.max_exposure)),
         )
 
     def as_mapping(self) -> dict[str, Any]:
@@ -84,6 +93,7 @@ class PlacementSettings:
             "stop_level_mass": self.stop_mass,
             "subskill_correlation": self.correlation,
             "selection": self.selection,
+            "max_exposure_rate": self.max_exposure,
         }
 
 
@@ -108,12 +118,19 @@ class _SubSkillTrack:
 class PlacementState:
     """Progress of one placement attempt over every sub-skill of the bank.
 
-    `bank` maps each sub-skill slug (in interleaving order) to its active items.
+    `bank` maps each sub-skill slug (in interleaving order) to its active items; `exposure`
+    maps item ids to the share of recent placements that were served the item (absent: 0).
     """
 
-    def __init__(self, bank: Mapping[str, Sequence[BankItem]], settings: PlacementSettings) -> None:
+    def __init__(
+        self,
+        bank: Mapping[str, Sequence[BankItem]],
+        settings: PlacementSettings,
+        exposure: Mapping[str, float] | None = None,
+    ) -> None:
         self.bank = bank
         self.settings = settings
+        self.exposure = exposure or {}
         self.tracks = {slug: _SubSkillTrack() for slug in bank}
         self.posterior = JointPosterior(list(bank), correlation=settings.correlation)
 
@@ -153,7 +170,8 @@ class PlacementState:
         subskill = min(open_skills, key=self.posterior.n)
         track = self.tracks[subskill]
         unseen = {item.id: item for item in self.bank[subskill] if item.id not in track.seen}
-        candidates = [Candidate(id=i.id, a=i.a, b=i.b, c=i.c) for i in unseen.values()]
+        eligible = [i for i in unseen.values() if self.exposure.get(i.id, 0.0) < self.settings.max_exposure]
+        candidates = [Candidate(id=i.id, a=i.a, b=i.b, c=i.c) for i in eligible or unseen.values()]
         marginal = self.posterior.marginal(subskill)
         if self.settings.selection == "fisher":
             theta, _ = marginal.mean_sd()

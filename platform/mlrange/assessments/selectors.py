@@ -14,8 +14,32 @@ from django.http import Http404
 from django.urls import NoReverseMatch, reverse
 
 from mlrange.accounts.models import User
+from mlrange.assessments.adaptive import EXPOSURE_MIN_ATTEMPTS
 from mlrange.assessments.models import Attempt, AttemptItem, Item, Quiz, SelfRating
 from mlrange.assessments.selfcheck import CONFIDENCE_LABELS, self_check_questions
+
+EXPOSURE_WINDOW = 300
+
+
+def placement_exposure(*, before: Attempt) -> dict[str, float]:
+    """Item key -> share of the latest placements started before `before` that served it.
+
+    Over the last EXPOSURE_WINDOW placements; empty while there are fewer than
+    EXPOSURE_MIN_ATTEMPTS of them (rates from a handful of learners would be noise)."""
+    recent = list(
+        Attempt.objects.filter(quiz__kind=Quiz.Kind.PLACEMENT, id__lt=before.id)
+        .order_by("-id")
+        .values_list("id", flat=True)[:EXPOSURE_WINDOW]
+    )
+    if len(recent) < EXPOSURE_MIN_ATTEMPTS:
+        return {}
+    served = (
+        AttemptItem.objects.filter(attempt_id__in=recent)
+        .values("item__key")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {row["item__key"]: row["n"] / len(recent) for row in served}
 
 
 def quiz_list_published() -> QuerySet[Quiz]:

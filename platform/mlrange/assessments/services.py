@@ -23,7 +23,7 @@ from mlrange.assessments.adaptive import BankItem, PlacementSettings, PlacementS
 from mlrange.assessments.irt import LEVEL_BANDS, Observation, estimate
 from mlrange.assessments.models import Attempt, AttemptItem, Item, Quiz, SelfRating
 from mlrange.assessments.scoring import ResponseError, normalize_response, score_response
-from mlrange.assessments.selectors import subskill_url
+from mlrange.assessments.selectors import placement_exposure, subskill_url
 from mlrange.assessments.selfcheck import self_assessed_levels, self_check_questions
 from mlrange.catalog.models import Level, SubSkill
 from mlrange.common.exceptions import ApplicationError
@@ -201,7 +201,9 @@ def placement_bank() -> dict[str, list[BankItem]]:
 def _placement_state(attempt: Attempt, rows: list[AttemptItem]) -> tuple[PlacementState, dict[str, BankItem]]:
     bank = placement_bank()
     by_key = {item.id: item for items in bank.values() for item in items}
-    state = PlacementState(bank, PlacementSettings.from_mapping(attempt.quiz.settings))
+    state = PlacementState(
+        bank, PlacementSettings.from_mapping(attempt.quiz.settings), placement_exposure(before=attempt)
+    )
     for row in rows:
         bank_item = by_key.get(row.item.key)
         if bank_item is None:  # retired since it was served
