@@ -7,7 +7,7 @@ same class with simulated learners.
 - Item model: the 2PL with each item's guessing floor c fixed by its format (`irt`), so a
   right answer to a true/false item weighs what a coin flip could have earned; without
   the floors, simulated learners who guess are placed right 55% of the time while shown
-  70% confidence, with them 67% and 67% (bench/RESULTS.md).
+  70% confidence; with them, 66% and 65% (bench/RESULTS.md).
 - Ability model: one `irt.JointPosterior` over all sub-skills, a one-factor prior with
   correlation `correlation` (0.5 by default; 0 makes the sub-skills independent). The
   placement interleaves sub-skills, so what a learner showed on the other four sharpens
