@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +42,14 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def _stages(body: dict[str, object]) -> tuple[float, float]:
+    """(queued: created -> a worker claimed it, in the worker: claimed -> result stored), seconds."""
+    created, started, finished = (
+        datetime.fromisoformat(str(body[key])) for key in ("created_at", "started_at", "finished_at")
+    )
+    return (started - created).total_seconds(), (finished - started).total_seconds()
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -307,7 +316,8 @@ def main() -> None:
             latencies = [t for t, _ in measured]
             own = [float(b["execution_seconds"] or 0.0) for _, b in measured]
             baseline = nbclient_baseline(code, args.baseline_runs, runtime, var_dir)
-            rows.append((name, latencies, own, baseline))
+            stages = [_stages(b) for _, b in measured]
+            rows.append((name, latencies, own, baseline, stages))
         print(
             f"\nLab latency, submit -> final result via the HTTP API ({args.runs} runs each, one every "
             f"{args.interval:g} s; baseline {args.baseline_runs})"
@@ -315,12 +325,26 @@ def main() -> None:
         print(
             f"{'code':<12} {'p50 ms':>8} {'p95 ms':>8} {'own run ms':>10} {'nbclient p50 ms':>16} {'p50 speed-up':>13} {'p95 - own ms':>13}"
         )
-        for name, latencies, own, baseline in rows:
+        for name, latencies, own, baseline, _ in rows:
             p50, p95 = _pct(latencies, 0.5) * 1000, _pct(latencies, 0.95) * 1000
             own_ms = statistics.median(own) * 1000
             base_p50 = _pct(baseline, 0.5) * 1000
             print(
                 f"{name:<12} {p50:8.0f} {p95:8.0f} {own_ms:10.0f} {base_p50:16.0f} {base_p50 / p50:12.1f}x {p95 - own_ms:13.0f}"
+            )
+        print(
+            "\nWhere the time goes (medians, ms): queued = created -> claimed by a worker; worker = claimed ->"
+        )
+        print(
+            "result stored (kernel from the pool, run, outputs, database); the rest = HTTP POST, polling, HTTP GET."
+        )
+        for name, latencies, own, _, stages in rows:
+            queued = statistics.median(q for q, _ in stages) * 1000
+            worker = statistics.median(w for _, w in stages) * 1000
+            total = statistics.median(latencies) * 1000
+            print(
+                f"{name:<12} queued {queued:5.0f}  worker {worker:5.0f} (own run {statistics.median(own) * 1000:4.0f})  "
+                f"rest {total - queued - worker:5.0f}  total {total:5.0f}"
             )
 
         tokens = [platform.token(f"learner{i}") for i in range(args.learners)]
