@@ -266,3 +266,17 @@ def test_setup_cell_defines_lab_with_the_variant():
         "assets": "/lab-assets/adversarial-examples",
         "target_offset": 4,
     }
+
+
+def test_get_lab_reuses_a_valid_spec_until_a_file_of_the_pack_changes(tmp_path):
+    labs_dir = write_lab(tmp_path, VALID_MANIFEST)
+    first = get_lab("toy-lab", labs_dir)
+    assert get_lab("toy-lab", labs_dir) is first  # not parsed and validated again
+
+    edited = {**copy.deepcopy(VALID_MANIFEST), "title": "A toy lab, renamed"}
+    (labs_dir / "toy-lab" / "manifest.yaml").write_text(yaml.safe_dump(edited, sort_keys=False))
+    assert get_lab("toy-lab", labs_dir).title == "A toy lab, renamed"
+
+    (labs_dir / "toy-lab" / "grader.py").unlink()  # a file the manifest names
+    with pytest.raises(LabValidationError):
+        get_lab("toy-lab", labs_dir)
