@@ -362,6 +362,12 @@ def main() -> None:
                 f"  {result['per_second']:.2f} graded submissions/s; submitted {result['submitted']}, "
                 f"finished {result['finished']}, passed {result['passed']}, lost {result['lost']}"
             )
+    except BaseException:
+        log = var_dir / "worker.log"
+        if log.exists():  # what the worker and the web server said is the first thing to read
+            print("--- last lines of the worker and web server log ---", file=sys.stderr)
+            print("\n".join(log.read_text(errors="replace").splitlines()[-40:]), file=sys.stderr)
+        raise
     finally:
         platform.stop()
         shutil.rmtree(var_dir, ignore_errors=True)
