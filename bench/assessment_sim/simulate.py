@@ -191,8 +191,7 @@ class Result:
 
 def _answer(truth: tuple[float, float, float], theta: float, rng: random.Random) -> float:
     """A right (1) or wrong (0) answer by the 3PL P = c + (1 - c) p_2PL (c = 0: the 2PL)."""
-    a, b, c = truth
-    return 1.0 if rng.random() < c + (1.0 - c) * p_correct(theta, a, b) else 0.0
+    return 1.0 if rng.random() < p_correct(theta, *truth) else 0.0
 
 
 @dataclass(frozen=True)

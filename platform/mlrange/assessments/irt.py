@@ -118,7 +118,8 @@ def item_curve(
     return probs, tuple(math.log(p) for p in probs) + tuple(math.log(1.0 - p) for p in probs)
 
 
-def _log_terms(obs: Observation, grid: tuple[float, ...]) -> list[float]:
+def log_likelihood(obs: Observation, grid: tuple[float, ...]) -> list[float]:
+    """log P(obs | theta) at each grid point: s log P + (1 - s) log(1 - P) (see the module docstring)."""
     s = min(max(obs.score, 0.0), 1.0)
     _, logs = item_curve(obs.a, obs.b, grid, obs.c)
     n = len(grid)
@@ -221,7 +222,7 @@ class Posterior:
         return posterior
 
     def update(self, obs: Observation) -> None:
-        for i, term in enumerate(_log_terms(obs, self.grid)):
+        for i, term in enumerate(log_likelihood(obs, self.grid)):
             self.log_weights[i] += term
         self.n += 1
 
@@ -332,7 +333,7 @@ class JointPosterior:
 
     def update(self, subskill: str, obs: Observation) -> None:
         ll = self.log_lik[subskill]
-        for i, term in enumerate(_log_terms(obs, self.grid)):
+        for i, term in enumerate(log_likelihood(obs, self.grid)):
             ll[i] += term
         self.counts[subskill] += 1
         self._stale.add(subskill)

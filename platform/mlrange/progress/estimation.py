@@ -16,12 +16,11 @@ N(0, 1)-prior EAP of mlrange.assessments.irt over exactly the kept observations.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from mlrange.assessments.irt import DEFAULT_GRID, Estimate, Observation, Posterior, p_correct
+from mlrange.assessments.irt import DEFAULT_GRID, Estimate, Observation, Posterior, log_likelihood
 
 LAB_CHECK_A = 1.2
 LAB_LEVEL_B: Mapping[str, float] = {
@@ -179,19 +178,6 @@ class EvidenceAccumulator:
         self.grid = DEFAULT_GRID
         self.states: dict[str, _SubskillState] = {slug: _SubskillState() for slug in subskills}
         self.best_lab: dict[str, float] = {}
-        self._loglik_cache: dict[tuple[float, float, float, float], list[float]] = {}
-
-    def _loglik(self, obs: Observation) -> list[float]:
-        key = (obs.a, obs.b, min(max(obs.score, 0.0), 1.0), obs.c)
-        cached = self._loglik_cache.get(key)
-        if cached is None:
-            a, b, s, c = key
-            cached = []
-            for t in self.grid:
-                p = min(max(p_correct(t, a, b, c), 1e-12), 1.0 - 1e-12)
-                cached.append(s * math.log(p) + (1.0 - s) * math.log(1.0 - p))
-            self._loglik_cache[key] = cached
-        return cached
 
     def _replace(self, subskill: str, key: str, observations: Sequence[Observation]) -> None:
         state = self.states.setdefault(subskill, _SubskillState())
@@ -204,7 +190,7 @@ class EvidenceAccumulator:
             return
         vector = [0.0] * len(self.grid)
         for obs in observations:
-            vector = [v + ll for v, ll in zip(vector, self._loglik(obs), strict=True)]
+            vector = [v + ll for v, ll in zip(vector, log_likelihood(obs, self.grid), strict=True)]
         state.contributions[key] = (vector, len(observations))
         state.total = [t + v for t, v in zip(state.total, vector, strict=True)]
         state.n += len(observations)
