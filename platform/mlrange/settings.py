@@ -169,17 +169,22 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
-# Celery: the embedded default is kombu's filesystem transport under var/queue.
+# Celery: the embedded default is a filesystem queue under var/queue: kombu's filesystem
+# transport with atomic publishes and a quarantine for malformed files (mlrange.common.fsqueue).
 QUEUE_DIR = Path(env.str("MLRANGE_QUEUE_DIR", default=str(VAR_DIR / "queue")))
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for sub in ("in", "processed", "control"):
+    for sub in ("in", "processed", "control", "staging", "rejected"):
         (QUEUE_DIR / sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT = "mlrange.common.fsqueue:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(QUEUE_DIR / "in"),
         "data_folder_out": str(QUEUE_DIR / "in"),
         "processed_folder": str(QUEUE_DIR / "processed"),
         "control_folder": str(QUEUE_DIR / "control"),
+        # Same filesystem as in/: a message is written here, then renamed into in/ whole.
+        "staging_folder": str(QUEUE_DIR / "staging"),
+        "rejected_folder": str(QUEUE_DIR / "rejected"),
         "store_processed": False,
         # How often an idle worker looks for work: 5 ms halves the queue hop of a lab run
         # (20 -> 9 ms median) for ~1.5% of a core while idle (bench/RESULTS.md).
