@@ -1,16 +1,23 @@
 """Child side of _shared.callee: loads the learner's module and answers calls over a pipe.
 
-Run as `python -I callee_child.py SOURCE LAB_JSON`. Protocol: one JSON object per line on
-the original stdout; the learner's own prints go to stderr so they cannot forge a reply.
+Run as `python -I callee_child.py SOURCE LAB_JSON [OPTIONS_JSON]`. Protocol: one JSON object
+per line on the original stdout; the learner's own prints go to stderr (which the parent
+discards). Everything this process writes is the learner's to forge once their code runs, so
+the parent trusts none of it: an error is reported as the nearest builtin exception class and
+a message capped at MAX_MESSAGE characters, and the parent decides what of that it shows.
+
+OPTIONS_JSON is chosen by the grader, never by the learner: {"canary": PATH} grants the
+learner's code the right to write to that one file (a FIFO the grader reads, see
+_shared.canary) and nothing else about it.
 """
 
 import base64
+import builtins
 import ctypes
 import json
 import os
 import sys
 import tempfile
-import traceback
 import types
 
 # Landlock (Linux >= 5.13; signal scoping >= 6.12). The learner's code shares the grader's
@@ -21,6 +28,7 @@ _PR_SET_NO_NEW_PRIVS = 38
 _EXECUTE, _WRITE_FILE, _READ_FILE, _READ_DIR = 1, 2, 4, 8
 _TRUNCATE, _IOCTL_DEV = 1 << 14, 1 << 15
 _FILE_RIGHTS = _EXECUTE | _WRITE_FILE | _READ_FILE | _TRUNCATE | _IOCTL_DEV
+MAX_MESSAGE = 120
 READ_ONLY = [
     "/usr",
     "/lib",
@@ -44,8 +52,13 @@ class _PathBeneath(ctypes.Structure):
     _fields_ = [("allowed", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
 
 
-def confine(read_only, read_write):  # noqa: PLR0912 -- one linear sequence of kernel calls, clearer unsplit
-    """Allow only these paths from now on, and no signals or ptrace outside; raise if impossible."""
+def confine(read_only, read_write, write_only=()):  # noqa: PLR0912 -- one linear sequence of kernel calls
+    """Allow only these paths from now on, and no signals or ptrace outside; raise if impossible.
+
+    Missing read_only and read_write paths are skipped; a missing write_only file is an error
+    (it is where payloads must be able to report). write_only files get WRITE_FILE alone: no
+    right to read them, nor any right on their folder (list, remove, rename, replace).
+    """
     libc = ctypes.CDLL(None, use_errno=True)
     libc.syscall.restype = ctypes.c_long
     abi = libc.syscall(_SYS_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
@@ -65,11 +78,13 @@ def confine(read_only, read_write):  # noqa: PLR0912 -- one linear sequence of k
         raise OSError(ctypes.get_errno(), "landlock_create_ruleset")
     try:
         reading = _EXECUTE | _READ_FILE | _READ_DIR
-        for paths, access in ((read_only, reading), (read_write, handled)):
+        for paths, access in ((read_only, reading), (read_write, handled), (write_only, _WRITE_FILE)):
             for path in paths:
                 try:
                     fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
                 except OSError:
+                    if access == _WRITE_FILE:
+                        raise
                     continue
                 try:
                     allowed = access & handled
@@ -133,8 +148,33 @@ def _encode(value):
     )
 
 
+class _MissingNameError(NameError):
+    """The grader asked for a function or class the learner's module does not define."""
+
+
+def _builtin_name(exc):
+    """The nearest builtin class in the exception's MRO: a learner's class name can carry data."""
+    for klass in type(exc).__mro__:
+        if getattr(builtins, klass.__name__, None) is klass:
+            return klass.__name__
+    return "BaseException"
+
+
+def _error(exc):
+    error = {"type": _builtin_name(exc)}
+    if isinstance(exc, _MissingNameError):
+        error["missing"] = True
+    try:
+        error["message"] = str(exc)[:MAX_MESSAGE]
+    except BaseException:  # a learner's __str__ may raise anything
+        error["message"] = ""
+    return error
+
+
 def main() -> None:
     source_path, lab_json = sys.argv[1], sys.argv[2]
+    options = json.loads(sys.argv[3]) if len(sys.argv) > 3 else {}
+    canary = options.get("canary")
     channel = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # the learner's prints go to stderr from here on
     sys.stdout = sys.stderr
@@ -151,24 +191,20 @@ def main() -> None:
         os.environ["TORCHINDUCTOR_CACHE_DIR"] = os.path.join(scratch, "torchinductor")
         tempfile.tempdir = scratch
         try:
-            confine([*READ_ONLY, sys.prefix, sys.base_prefix], [scratch, "/dev/null"])
-        except OSError as exc:
-            channel.write(
-                json.dumps(
-                    {"loaded": False, "error": f"the grader cannot isolate your code on this host ({exc})"}
-                )
-                + "\n"
-            )
+            write_only = [canary] if canary else []
+            confine([*READ_ONLY, sys.prefix, sys.base_prefix], [scratch, "/dev/null"], write_only)
+        except OSError:
+            channel.write(json.dumps({"loaded": False, "confine_failed": True}) + "\n")
             return
         exec(code, module.__dict__)  # noqa: S102 -- learner code, in the grader's sandbox, in this child only
-    except BaseException as exc:
-        channel.write(json.dumps({"loaded": False, "error": f"{type(exc).__name__}: {exc}"}) + "\n")
+    except BaseException as exc:  # whatever the learner's code raises
+        channel.write(json.dumps({"loaded": False, "error": _error(exc)}) + "\n")
         return
 
     def grader_new(handle, cls, args, kwargs):
         factory = module.__dict__.get(cls)
         if factory is None:
-            raise NameError(f"your code defines no {cls!r}")
+            raise _MissingNameError(cls)
         module.__dict__[handle] = factory(*args, **kwargs)
 
     module.__dict__["__grader_new__"] = grader_new
@@ -178,16 +214,19 @@ def main() -> None:
         try:
             target = module.__dict__.get(request["fn"])
             if target is None:
-                raise NameError(f"your code defines no {request['fn']!r}")
+                raise _MissingNameError(request["fn"])
             if request.get("method"):
                 target = getattr(target, request["method"])
             reply = {
                 "ok": _encode(target(*_decode(request.get("args", [])), **_decode(request.get("kwargs", {}))))
             }
-        except BaseException as exc:
-            tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
-            reply = {"error": tb[:500]}
-        channel.write(json.dumps(reply) + "\n")
+        except BaseException as exc:  # whatever the learner's code raises
+            reply = {"error": _error(exc)}
+        try:
+            answer = json.dumps(reply)
+        except BaseException as exc:  # a returned value json cannot write
+            answer = json.dumps({"error": _error(exc)})
+        channel.write(answer + "\n")
 
 
 if __name__ == "__main__":
