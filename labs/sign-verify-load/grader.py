@@ -7,9 +7,11 @@
 2. The learner's verify_and_load(model, signature, trusted_keys), called through
    _shared.callee on fresh bundles built from the secret grader seed (bundles.py): genuine
    ones must load to exactly the right tensors, every other one must be rejected, and no
-   payload of a disguised pickle may run (canary files named with a secret token, written
-   into the working folder of the process that loads them: the learner's scratch folder).
+   payload of a disguised pickle may run: each appends its case number to a FIFO the grader
+   holds open (_shared.canary.CanaryPipe), which the learner's process may write to and
+   nothing else, so loading in a fork, a deleted subfolder or a daemon is still seen.
 The grader never unpickles anything; it parses safetensors with the safetensors library.
+Feedback never quotes what the learner's code raised beyond a builtin exception name.
 """
 
 import base64
@@ -17,9 +19,7 @@ import binascii
 import hashlib
 import json
 import random
-import secrets
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -32,6 +32,7 @@ from safetensors.numpy import load as load_safetensors
 
 from _shared.artifacts import ArtifactError, read_artifact_bytes
 from _shared.callee import LearnerCodeError, LearnerProcess
+from _shared.canary import CanaryPipe
 from _shared.grading import Check, grade_result
 
 SLUG = "sign-verify-load"
@@ -56,7 +57,6 @@ HINTS = {
         "safetensors only, never fall back to torch.load or pickle."
     ),
 }
-TMP = Path(tempfile.gettempdir())
 MAX_RELEASE_BYTES = 1 << 20
 MAX_SIGNATURE_BYTES = 4096
 CALL_TIMEOUT_S = 5.0
@@ -142,20 +142,11 @@ def grade(ctx) -> dict:
     """Grade the signed release and the verifier against the learner's variant."""
     release_id = _release_id(ctx.params)
     seed = int(ctx.params.get("grader_seed", 0))
-    token = f"svl-canary-{secrets.token_hex(8)}-"
-    try:
-        return _grade(ctx, release_id, random.Random(f"{SLUG}:{seed}"), token)  # noqa: S311 -- test data
-    finally:
-        for path in _canaries(token):
-            path.unlink(missing_ok=True)
+    with CanaryPipe() as pipe:
+        return _grade(ctx, release_id, random.Random(f"{SLUG}:{seed}"), pipe)  # noqa: S311 -- test data
 
 
-def _canaries(token: str) -> list[Path]:
-    """Canary files of this grading: in /tmp or in any scratch folder below it (one level)."""
-    return [*TMP.glob(f"{token}*"), *TMP.glob(f"*/{token}*")]
-
-
-def _grade(ctx, release_id: str, rng: random.Random, token: str) -> dict:  # noqa: PLR0912, PLR0915
+def _grade(ctx, release_id: str, rng: random.Random, pipe: CanaryPipe) -> dict:  # noqa: PLR0912, PLR0915
     artifacts_dir = Path(ctx.artifacts_dir)
     expected = dict(load_safetensors((Path(ctx.hidden_dir) / "model.safetensors").read_bytes()))
     checks: list[Check] = []
@@ -167,19 +158,22 @@ def _grade(ctx, release_id: str, rng: random.Random, token: str) -> dict:  # noq
         _tier("sign", problem is None, problem or "Signature, key id, tensors and release id all check out.")
     )
 
-    trusted_keys, bundles = build_bundles(rng, token)
+    trusted_keys, bundles = build_bundles(rng, pipe.target)
     outcomes: dict[str, list[tuple[Bundle, bool, str, bool]]] = {
         tier: [] for tier in ("genuine", "integrity", "trust", "format")
     }
     lab = {"slug": SLUG, "assets": str(ctx.public_dir), **ctx.params.get("variant", {})}
     load_error = None
+    source = artifacts_dir / "submission.py"
     try:
-        with LearnerProcess(artifacts_dir / "submission.py", lab=lab, load_timeout=LOAD_TIMEOUT_S) as learner:
+        with LearnerProcess(source, lab=lab, load_timeout=LOAD_TIMEOUT_S, canary=pipe.path) as learner:
             for bundle in bundles:
                 outcomes[bundle.tier].append(_run_case(learner, bundle, trusted_keys))
+                pipe.drain()
     except LearnerCodeError as exc:
         load_error = str(exc)
-    executed = len(_canaries(token))
+    pipe.settle()  # a payload started in the background gets a moment to show itself
+    executed = max(len(pipe.fired(f"{n:02d}" for n in range(len(bundles)))), int(pipe.tripped))
     answered = sum(len(v) for v in outcomes.values())
     returned = sum(not raised for cases in outcomes.values() for *_rest, raised in cases)
     if load_error:
@@ -215,8 +209,8 @@ def _grade(ctx, release_id: str, rng: random.Random, token: str) -> dict:  # noq
         total = sum(1 for b in bundles if b.tier == tier)
         if executed:
             feedback = (
-                f"{executed} payload(s) ran inside your verifier: it loaded a pickle. Parse model "
-                "files as safetensors only."
+                f"{executed} payload(s) ran inside your verifier: it loaded a pickle (wherever it "
+                "loaded it, whatever it deleted afterwards). Parse model files as safetensors only."
             )
             passed = False
         elif not genuine_ok:
@@ -247,7 +241,7 @@ def _run_case(
             "verify_and_load", bundle.model, bundle.signature, trusted_keys, timeout=CALL_TIMEOUT_S
         )
     except LearnerCodeError as exc:
-        if not str(exc).startswith("verify_and_load() raised"):
+        if not exc.raised:
             raise
         loaded, raised = None, True
         why = f"verify_and_load() raised on a genuine bundle: {exc}"

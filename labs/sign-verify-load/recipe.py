@@ -22,6 +22,11 @@ SEED = 20250612
 SAMPLE_CANARY_PREFIX = "/tmp/mlrange-sample-canary-"
 
 
+def sample_canary(case: str) -> tuple[str, str]:
+    """A disguised sample's payload, if loaded, only appends "payload ran" to a file in /tmp."""
+    return SAMPLE_CANARY_PREFIX + case, "payload ran"
+
+
 def main(public_dir: Path, hidden_dir: Path) -> None:
     rng = random.Random(SEED)  # noqa: S311 -- test data, not crypto
     model = safetensors_bytes(random_tensors(rng), {"model": "release-candidate"})
@@ -30,7 +35,7 @@ def main(public_dir: Path, hidden_dir: Path) -> None:
     hidden_dir.mkdir(parents=True, exist_ok=True)
     for out in (public_dir, hidden_dir):
         (out / "model.safetensors").write_bytes(model)
-    trusted_keys, bundles = build_bundles(random.Random(SEED + 1), SAMPLE_CANARY_PREFIX)  # noqa: S311
+    trusted_keys, bundles = build_bundles(random.Random(SEED + 1), sample_canary)  # noqa: S311
     labels = {}
     for index, bundle in enumerate(sorted(bundles, key=lambda b: b.name)):
         name = f"sample-{index:02d}"
