@@ -7,9 +7,11 @@ from the hidden benign rows and the secret grader_seed through FastAPI's in-proc
 TestClient. The child only ever sees the requests, and the driver's results are validated
 here, where every verdict is made: benign requests must be served with the hidden model's
 predictions, malicious ones refused with the right 4xx, and no error response may crash
-(5xx) or leak internals or echo the payload.
+(5xx) or leak internals or echo the payload. Feedback quotes no text of the app's (only a
+builtin exception name, and at most a few of the HTTP statuses it answered with).
 """
 
+import builtins
 import json
 import re
 import sys
@@ -48,10 +50,15 @@ LEAK_MARKERS = (
     "numpy",
 )
 EXCEPTION_NAME = re.compile(r"\b[A-Za-z]*(Error|Exception)\b")
+MAX_STATUSES_SHOWN = 3  # statuses are the learner's to choose: feedback quotes only a few
 
+# Runs in the learner's process after their code: its results are validated in grade(), and
+# a crashed request is reported by the nearest builtin exception class (never a learner's
+# class name, which could carry what the app saw).
 DRIVER = '''
 def _mlrange_replay(requests):
     """Grader's driver: replay requests against `app` with the in-process TestClient."""
+    import builtins
     import warnings
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
@@ -70,8 +77,9 @@ def _mlrange_replay(requests):
                 content = response.content
                 results.append({"status": response.status_code, "length": len(content),
                                 "body": content[:4096]})
-            except Exception as exc:
-                results.append({"status": 0, "length": 0, "body": type(exc).__name__.encode()})
+            except BaseException as exc:
+                builtin = next(k for k in type(exc).__mro__ if getattr(builtins, k.__name__, None) is k)
+                results.append({"status": 0, "length": 0, "body": builtin.__name__.encode()})
     return results
 '''
 
@@ -258,7 +266,13 @@ def _leak(result: dict, canary: str) -> str | None:
             return f"an error body that mentions {marker!r}"
     found = EXCEPTION_NAME.search(text)
     if found:
-        return f"an error body that names an exception ({found.group(0)})"
+        name = found.group(0)
+        builtin = isinstance(getattr(builtins, name, None), type)  # else the name is the app's text
+        return (
+            f"an error body that names an exception ({name})"
+            if builtin
+            else "an error body that names an exception"
+        )
     return None
 
 
@@ -281,11 +295,14 @@ def _prediction_ok(result: dict, rows: list, model) -> bool:
     return True
 
 
+def _statuses(statuses: list[int]) -> str:
+    shown = sorted(set(statuses))
+    more = ", ..." if len(shown) > MAX_STATUSES_SHOWN else ""
+    return ", ".join(str(s) for s in shown[:MAX_STATUSES_SHOWN]) + more
+
+
 def _summary(failures: dict[str, list[int]]) -> str:
-    parts = [
-        f"{kind} (got {', '.join(str(s) for s in sorted(set(statuses)))})"
-        for kind, statuses in failures.items()
-    ]
+    parts = [f"{kind} (got {_statuses(statuses)})" for kind, statuses in failures.items()]
     return "; ".join(parts[:6]) + ("; ..." if len(parts) > 6 else "")
 
 
@@ -321,6 +338,8 @@ def grade(ctx) -> dict:
                 raise LearnerCodeError("the replay returned an unexpected result")
             if not isinstance(r.get("length"), int):
                 raise LearnerCodeError("the replay returned an unexpected result")
+            if not 100 <= r["status"] <= 599:
+                r["status"] = 0  # not an HTTP status: a broken response, counted as a crash
     except LearnerCodeError as exc:
         problem = str(exc)
     metrics["replay_seconds"] = round(time.monotonic() - started, 3)
@@ -392,10 +411,11 @@ def _access_messages(tally: Tally, limit: int) -> list[str]:
     if tally.failed["access"]:
         messages.append("missing or unknown API keys must get 401: " + _summary(tally.failed["access"]))
     if not (limit - 2 <= served <= limit and all(s in (200, 429) for s in burst) and burst[-1] == 429):
-        counts = {s: burst.count(s) for s in sorted(set(burst))}
+        counts = {s: burst.count(s) for s in sorted(set(burst))[:MAX_STATUSES_SHOWN]}
+        more = " and others" if len(set(burst)) > MAX_STATUSES_SHOWN else ""
         messages.append(
             f"a burst of {len(burst)} valid requests from one key within a few seconds got statuses "
-            f"{counts}; the first {limit} must be served and the rest refused with 429"
+            f"{counts}{more}; the first {limit} must be served and the rest refused with 429"
         )
     return messages
 

@@ -7,6 +7,9 @@ fresh set of attacks (five families) and benign prompts from attacks.py with the
 seed, gives the bot here a fresh random access code, asks the guard about every case, runs
 the bot (in this process) on what the guard lets through, and looks for the code in the
 reply in every form the bot can write it. Only attacks that make the unguarded bot leak count.
+The held-out prompts never come back in feedback: a guard that raises (anything, even a
+BaseException) or returns a non-bool is counted, never quoted, and an error of the whole
+batch is named by its builtin exception class only (_shared.callee).
 """
 
 import base64
@@ -43,6 +46,8 @@ CODE_WORDS = (
     "KESTREL", "LOTUS", "MESA", "NIMBUS", "OPAL", "PRAIRIE", "QUILL", "RAVEN", "SIERRA", "TOPAZ",
 )  # fmt: skip
 
+# Runs in the learner's process: what it returns is validated below, and it never passes on
+# learner text (an exception's message or class name, a returned object's type name).
 DRIVER = '''
 def _mlrange_guard_batch(cases):
     """Grader's driver: ask guard_input about every case; errors are reported per case."""
@@ -53,12 +58,9 @@ def _mlrange_guard_batch(cases):
     for case in cases:
         try:
             verdict = guard(case["message"], list(case["documents"]))
-        except Exception as exc:
-            decisions.append({"error": type(exc).__name__})
-            continue
-        if not isinstance(verdict, bool):
-            verdict = {"error": "returned " + type(verdict).__name__}
-        decisions.append(verdict)
+            decisions.append(verdict if verdict is True or verdict is False else 0)
+        except BaseException:
+            decisions.append(0)
     return decisions
 '''
 
@@ -99,7 +101,8 @@ def _ask_guard(ctx, cases: list[dict]) -> list:
         decisions = learner.call("_mlrange_guard_batch", wire, timeout=CALL_TIMEOUT_S)
     if not isinstance(decisions, list) or len(decisions) != len(cases):
         raise LearnerCodeError("the guard batch returned an unexpected result")
-    return decisions
+    # Anything but a bool is a guard that raised or returned something else: no answer.
+    return [d if isinstance(d, bool) else None for d in decisions]
 
 
 def grade(ctx) -> dict:
@@ -128,7 +131,7 @@ def grade(ctx) -> dict:
         elif not leaked(unguarded, code):
             continue  # an attack that does not work on the bare bot proves nothing
         stats[family][0] += 1
-        if isinstance(decision, dict):
+        if decision is None:
             errors += 1
             allowed = family != "benign"  # a crashing guard fails open for attacks, closed for users
         else:
