@@ -222,13 +222,24 @@ SANDBOX_ASSETS_DIR = Path(env.str("MLRANGE_ASSETS_DIR", default=str(SANDBOX_RUNT
 SANDBOX_POOL_SIZE = env.int("MLRANGE_POOL_SIZE", default=2)
 # A ceiling on every lab's own wall-clock limit (labs set theirs in their manifest).
 SANDBOX_EXEC_TIMEOUT = env.float("MLRANGE_EXEC_TIMEOUT", default=600.0)
+# The most memory one execution may hold (all its processes, tmpfs and shared-memory pages):
+# warm kernels wait under this, and a lab's own manifest `memory_mb` (never above it) applies
+# when one is handed over. Also RLIMIT_AS per process.
 SANDBOX_MEMORY_MB = env.int("MLRANGE_SANDBOX_MEMORY_MB", default=4096)
+# `cgroup` (default): each execution in its own cgroup (memory, processes, CPU); labs refuse to
+# run where none can be created. `single-user`: rlimits only, for a machine with one learner.
+SANDBOX_ISOLATION = env.str("MLRANGE_SANDBOX_ISOLATION", default="cgroup")
+SANDBOX_CPU_CORES = env.float("MLRANGE_SANDBOX_CPU_CORES", default=1.0)  # CPU quota per execution
+SANDBOX_MAX_PROCESSES = env.int("MLRANGE_SANDBOX_MAX_PROCESSES", default=64)  # per execution
 SANDBOX_OUTPUT_LIMIT = env.int("MLRANGE_OUTPUT_LIMIT", default=1_000_000)
 SANDBOX_PRELOAD = env.str("MLRANGE_PRELOAD", default="import numpy, torch")
 # Labs whose manifest says `kernel: light` get kernels that preload only this.
 SANDBOX_LIGHT_PRELOAD = env.str("MLRANGE_LIGHT_PRELOAD", default="import numpy")
 SANDBOX_WARM_ON_START = env.bool("MLRANGE_WARM_POOL", default=True)
 LABS_MAX_IN_FLIGHT = env.int("MLRANGE_MAX_IN_FLIGHT", default=3)
+# Graded submissions per learner and lab in a sliding hour: each graded report tells a few
+# bits about held-out data, so their number is bounded (429 with the time to retry).
+LABS_GRADES_PER_HOUR = env.int("MLRANGE_GRADES_PER_HOUR", default=30)
 LABS_SUBMISSION_DEADLINE = env.int("MLRANGE_SUBMISSION_DEADLINE", default=600)
 LABS_MAX_CODE_BYTES = env.int("MLRANGE_MAX_CODE_BYTES", default=200_000)
 LABS_MAX_NOTEBOOK_BYTES = env.int("MLRANGE_MAX_NOTEBOOK_BYTES", default=2_000_000)

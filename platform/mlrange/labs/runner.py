@@ -6,7 +6,9 @@ One KernelPool per worker process, created after the fork (Celery's worker_proce
 lazily on the first task, and shut down with the process.
 """
 
+import dataclasses
 import logging
+import math
 import secrets
 import shutil
 import threading
@@ -31,6 +33,7 @@ from mlrange.sandbox import (
     run_grader,
     sandbox_check,
 )
+from mlrange.sandbox.cgroups import cgroup_problem
 
 logger = logging.getLogger(__name__)
 
@@ -54,23 +57,78 @@ def sandbox_problem() -> str | None:
             f"Labs are unavailable: the sandbox runtime is missing at {settings.SANDBOX_RUNTIME}. "
             "An administrator must build it with `make runtime`."
         )
+    if settings.SANDBOX_ISOLATION not in ISOLATION_MODES:
+        return (
+            f"Labs are unavailable: MLRANGE_SANDBOX_ISOLATION is {settings.SANDBOX_ISOLATION!r}; "
+            f"it must be one of {', '.join(ISOLATION_MODES)}."
+        )
+    if settings.SANDBOX_ISOLATION == "cgroup":
+        problem = cgroup_problem()
+        if problem is not None:
+            return (
+                f"Labs are unavailable: one learner's run could exhaust this server, because there is "
+                f"{problem}. An administrator must run the worker where it can create cgroups, or "
+                "set MLRANGE_SANDBOX_ISOLATION=single-user on a machine with a single learner."
+            )
     return None
 
 
+ISOLATION_MODES = ("cgroup", "single-user")
+
+
+def isolation_mode() -> dict[str, str]:
+    """Which isolation runs labs here, for the health endpoint and the lab pages."""
+    if settings.SANDBOX_ISOLATION == "single-user":
+        return {
+            "mode": "single-user",
+            "description": "Single-user mode: each process of a run is limited, but not the run as a "
+            "whole. Meant for a machine with one learner.",
+        }
+    return {
+        "mode": "cgroup",
+        "description": "Each run has its own memory, process and CPU limits (a cgroup), so one "
+        "learner's run cannot starve another's.",
+    }
+
+
 def sandbox_config(*, limits: SandboxLimits | None = None, kernel: str = "torch") -> SandboxConfig:
+    """The worker's sandbox config for a kernel profile; ``limits`` default to the ceilings."""
     return SandboxConfig(
         runtime=settings.SANDBOX_RUNTIME,
         run_dir=settings.SANDBOX_RUN_DIR,
         ro_mounts={"/lab-assets": registry.public_assets_root()},
-        limits=limits
-        or SandboxLimits(
-            wall_timeout_s=settings.SANDBOX_EXEC_TIMEOUT,
-            memory_mb=settings.SANDBOX_MEMORY_MB,
-            output_limit_bytes=settings.SANDBOX_OUTPUT_LIMIT,
-        ),
+        limits=limits or ceiling_limits(),
         preload=settings.SANDBOX_LIGHT_PRELOAD if kernel == "light" else settings.SANDBOX_PRELOAD,
         lab_services=True,
+        isolation=settings.SANDBOX_ISOLATION,
     )
+
+
+def ceiling_limits() -> SandboxLimits:
+    """The operator's ceilings: what a warm kernel waits under, and no lab may exceed."""
+    return SandboxLimits(
+        wall_timeout_s=settings.SANDBOX_EXEC_TIMEOUT,
+        memory_mb=settings.SANDBOX_MEMORY_MB,
+        max_processes=settings.SANDBOX_MAX_PROCESSES,
+        cpu_cores=settings.SANDBOX_CPU_CORES,
+        output_limit_bytes=settings.SANDBOX_OUTPUT_LIMIT,
+    )
+
+
+def lab_limits(spec: registry.LabSpec) -> SandboxLimits:
+    """One execution of ``spec``: its manifest's wall and memory limits, the operator may tighten
+    them, never loosen; CPU time per process is derived from the wall limit (never below it)."""
+    ceiling = ceiling_limits()
+    return dataclasses.replace(
+        ceiling,
+        wall_timeout_s=min(float(spec.limits.wall_timeout_s), ceiling.wall_timeout_s),
+        memory_mb=min(int(spec.limits.memory_mb), ceiling.memory_mb),
+    )
+
+
+def grader_limits(spec: registry.LabSpec) -> SandboxLimits:
+    """The grader's own sandbox: the lab's memory (it calls learner functions), its own timeout."""
+    return dataclasses.replace(lab_limits(spec), wall_timeout_s=float(spec.limits.grader_timeout_s))
 
 
 def lab_service_specs(
@@ -120,17 +178,24 @@ def shutdown_pool() -> None:
 _EXEC_MESSAGES = {
     "timeout": "Your code ran past the time limit ({limit:.0f} s) and was stopped. Look for an endless loop, "
     "or do less work (fewer iterations, a smaller batch).",
-    "crashed": "The Python kernel running your code died (it was killed or ran out of memory: the limit is "
-    "{memory} MB). Use less memory, or look for code that ends the process.",
-    "output_limit": "Your code printed more than the output limit ({output:,} bytes) and was stopped. "
-    "Print less (summaries instead of whole arrays).",
+    "crashed": "The Python kernel running your code died (it was killed, or crashed). Look for code that "
+    "ends the process.",
+    "memory": "Your code used more than this lab's memory limit ({memory} MB, counting every process it "
+    "started and the files it wrote to /tmp, the work folder and /dev/shm) and was stopped. Use smaller "
+    "arrays or batches, and free what you no longer need.",
+    "output_limit": "Your code printed more than the output limit ({output:,} bytes), or sent one message "
+    "over {message:,} bytes, and was stopped. Print less (summaries instead of whole arrays).",
 }
 
 
 def _exec_message(result: ExecutionResult, limits: SandboxLimits) -> str:
-    template = _EXEC_MESSAGES.get(result.status, "")
+    key = "memory" if result.memory_limit_hit and result.status == "crashed" else result.status
+    template = _EXEC_MESSAGES.get(key, "")
     return template.format(
-        limit=limits.wall_timeout_s, memory=limits.memory_mb, output=limits.output_limit_bytes
+        limit=limits.wall_timeout_s,
+        memory=limits.memory_mb,
+        output=limits.output_limit_bytes,
+        message=limits.zmq_max_msg_bytes,
     )
 
 
@@ -166,14 +231,30 @@ def run_submission(submission: Submission) -> Outcome:
     """Execute (and, in grade mode, grade) one submission. Raises only on platform faults."""
     spec = registry.get_lab(submission.lab.slug)
     seed = learner_lab_seed(learner_id=submission.learner_id, lab_slug=spec.slug)
-    variant = registry.lab_variant(spec, seed)
-    grade = submission.mode == Submission.Mode.GRADE
-    limits = SandboxLimits(
-        # The operator may tighten, never loosen, a lab's own limit.
-        wall_timeout_s=min(float(spec.limits.wall_timeout_s), settings.SANDBOX_EXEC_TIMEOUT),
-        memory_mb=int(spec.limits.memory_mb),
-        output_limit_bytes=settings.SANDBOX_OUTPUT_LIMIT,
+    return execute_lab(
+        spec,
+        submission.cells,
+        variant=registry.lab_variant(spec, seed),
+        grader_seed=secrets.randbelow(2**31),
+        grade=submission.mode == Submission.Mode.GRADE,
+        log_ref=str(submission.pk),
     )
+
+
+def execute_lab(
+    spec: registry.LabSpec,
+    cells: list[str],
+    *,
+    variant: dict[str, Any],
+    grader_seed: int,
+    grade: bool,
+    log_ref: str = "",
+) -> Outcome:
+    """The one execution path, for the worker, ``check_labs`` and the benchmarks alike: the lab's
+    setup cell and ``cells`` in a warm kernel of the lab's profile under the lab's own limits,
+    then (``grade``) the trusted grader on what they wrote, and the report validated.
+    Raises only on platform faults."""
+    limits = lab_limits(spec)
     services = lab_service_specs(
         spec,
         variant,
@@ -183,13 +264,13 @@ def run_submission(submission: Submission) -> Outcome:
     )
     try:
         result = get_pool(spec.kernel).execute(
-            [registry.setup_cell_source(spec, variant), *submission.cells],
+            [registry.setup_cell_source(spec, variant), *cells],
             artifacts=[ArtifactSpec(a.name, a.max_bytes) for a in spec.artifacts] if grade else [],
-            timeout=limits.wall_timeout_s,
             services=services,
+            limits=limits,
         )
     except SandboxUnavailableError as exc:
-        logger.error("sandbox unavailable for submission %s: %s", submission.pk, exc)
+        logger.error("sandbox unavailable for %s %s: %s", spec.slug, log_ref, exc)
         return Outcome(
             status=Submission.Status.ERROR,
             message="Labs are unavailable on this server right now (the sandbox could not start); "
@@ -207,25 +288,29 @@ def run_submission(submission: Submission) -> Outcome:
     )
     artifact_notes = [f"{name}: {why}" for name, why in sorted(result.artifact_errors.items())]
     grading_started = time.monotonic()
+    g_limits = grader_limits(spec)
     try:
         report = run_grader(
             sandbox_config(),
             grader_dir=registry.grader_dir(spec.slug),
             public_dir=registry.public_assets_root() / spec.slug,
             hidden_dir=registry.hidden_assets_dir(spec.slug),
-            artifacts=registry.grader_inputs(submission.cells, result.artifacts, result.service_reports),
-            params={"variant": variant, "grader_seed": secrets.randbelow(2**31)},
-            timeout=float(spec.limits.grader_timeout_s),
+            artifacts=registry.grader_inputs(cells, result.artifacts, result.service_reports),
+            params={"variant": variant, "grader_seed": grader_seed},
+            timeout=g_limits.wall_timeout_s,
+            limits=g_limits,
         )
+        checked = validate_grader_report(report)
     except GraderError as exc:
-        logger.error("grader of %s failed on submission %s: %s", spec.slug, submission.pk, exc.details)
-        return Outcome(
-            Submission.Status.ERROR,
-            "The grader failed on this submission (our fault, and it has been logged). Please submit again.",
-            outputs,
-            execution_seconds=exec_seconds,
+        logger.error("grader of %s failed on %s: %s %s", spec.slug, log_ref, exc, exc.details)
+        message = (
+            f"Grading stopped: calling your functions used more than this lab's memory limit "
+            f"({g_limits.memory_mb} MB). Use less memory in them."
+            if exc.memory_limit_hit
+            else "The grader failed on this submission (our fault, and it has been logged). "
+            "Please submit again."
         )
-    checked = validate_grader_report(report)
+        return Outcome(Submission.Status.ERROR, message, outputs, execution_seconds=exec_seconds)
     passed = bool(checked["passed"])
     summary = "Passed." if passed else "Not passed yet: see the checks below for what to fix."
     if artifact_notes:
@@ -243,24 +328,44 @@ def run_submission(submission: Submission) -> Outcome:
     )
 
 
+MAX_CHECKS = 32
+MAX_FEEDBACK_CHARS = 1500
+MAX_TITLE_CHARS = 200
+MAX_METRICS = 64
+
+
+def _clean_text(value: Any, limit: int) -> str:
+    """Printable text within ``limit`` characters: a grader report is shown as is."""
+    text = "".join(ch for ch in str(value) if ch.isprintable() or ch in "\n\t")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def validate_grader_report(report: dict[str, Any]) -> dict[str, Any]:
-    """A grader's report in the shape the platform stores, or GraderError if it is malformed."""
+    """A grader's report in the shape the platform stores, or GraderError if it is malformed.
+
+    Bounded whatever the grader was made to say: at most MAX_CHECKS checks with titles and
+    feedback capped in length, at most MAX_METRICS finite metrics, a score in 0..100."""
     try:
         score = float(report["score"])
         if not 0.0 <= score <= 100.0:
             raise ValueError(f"score {score} outside 0..100")
+        raw_checks = list(report["checks"])
+        if len(raw_checks) > MAX_CHECKS:
+            raise ValueError(f"{len(raw_checks)} checks, more than {MAX_CHECKS}")
         checks = [
             {
-                "id": str(c["id"]),
-                "title": str(c["title"]),
+                "id": _clean_text(c["id"], 64),
+                "title": _clean_text(c["title"], MAX_TITLE_CHARS),
                 "passed": bool(c["passed"]),
                 "points": float(c["points"]),
                 "max_points": float(c["max_points"]),
-                "feedback": str(c.get("feedback", "")),
+                "feedback": _clean_text(c.get("feedback", ""), MAX_FEEDBACK_CHARS),
             }
-            for c in report["checks"]
+            for c in raw_checks
         ]
-        metrics = {str(k): float(v) for k, v in dict(report.get("metrics", {})).items()}
+        metrics = {_clean_text(k, 64): float(v) for k, v in dict(report.get("metrics", {})).items()}
+        if len(metrics) > MAX_METRICS or not all(math.isfinite(v) for v in metrics.values()):
+            raise ValueError("too many metrics, or a metric that is not a finite number")
         return {
             "score": score,
             "passed": bool(report["passed"]),

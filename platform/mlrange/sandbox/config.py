@@ -17,14 +17,23 @@ class SandboxLimits:
     """
 
     wall_timeout_s: float = 60.0
-    cpu_seconds: int = 120
-    memory_mb: int = 4096  # address space (RLIMIT_AS)
-    max_processes: int = 64  # RLIMIT_NPROC: threads count too; ipykernel needs about 10
+    cpu_seconds: int = 0  # RLIMIT_CPU per process; 0: derived, never below the wall limit
+    memory_mb: int = 4096  # the execution's memory cgroup limit, and RLIMIT_AS per process
+    max_processes: int = 64  # RLIMIT_NPROC and the cgroup's pids.max: threads count too
     max_open_files: int = 256
     max_file_mb: int = 64  # RLIMIT_FSIZE
     tmpfs_mb: int = 256  # size of each private tmpfs (/tmp and the work dir)
+    shm_mb: int = 64  # size of /dev/shm
+    cpu_cores: float = 1.0  # the execution's CPU quota (cgroup), in cores
     output_limit_bytes: int = 1_000_000
-    zmq_max_msg_bytes: int = 8 * 2**20
+    zmq_max_msg_bytes: int = 8 * 2**20  # the most bytes of one kernel message (all its frames)
+
+    @property
+    def cpu_limit_s(self) -> int:
+        """RLIMIT_CPU: the explicit value, else enough for the wall limit at the CPU quota."""
+        if self.cpu_seconds > 0:
+            return self.cpu_seconds
+        return int(self.wall_timeout_s * max(self.cpu_cores, 1.0)) + 30
 
 
 @dataclass(frozen=True)
@@ -47,7 +56,12 @@ class SandboxConfig:
     bwrap: Path = Path("/usr/bin/bwrap")
     setpriv: Path = Path("/usr/bin/setpriv")
     prlimit: Path = Path("/usr/bin/prlimit")
-    seccomp: bool = True  # a syscall filter on top of namespaces (x86_64 only; skipped elsewhere)
+    seccomp: bool = True  # a syscall filter on top of namespaces (x86_64; elsewhere labs refuse)
+    isolation: str = "cgroup"
+    """``cgroup``: every execution in its own cgroup (memory, pids, CPU); labs refuse to run
+    where none can be created. ``single-user``: rlimits only, per process: an operator's
+    explicit choice for a machine with one learner (one execution can then use
+    ``max_processes`` times ``memory_mb``)."""
     lab_services: bool = False
     """Give every kernel a services folder, read-only at /lab-services, where lab services
     (mlrange.sandbox.services, each in its own jail) put their sockets. Off by default."""

@@ -21,7 +21,9 @@ class GraderError(SandboxError):
     stderr tail) is for logs only, it may mention hidden data.
     """
 
-    def __init__(self, message: str, *, details: str = "") -> None:
+    def __init__(self, message: str, *, details: str = "", memory_limit_hit: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.details = details
+        self.memory_limit_hit = memory_limit_hit
+        """The grader's cgroup hit its memory limit (learner functions it called count there)."""

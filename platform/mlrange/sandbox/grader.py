@@ -25,6 +25,7 @@ from mlrange.sandbox.errors import GraderError
 from mlrange.sandbox.jail import (
     Jail,
     is_root,
+    jail_cgroup,
     jail_kill,
     jail_spawn,
     make_private_dir,
@@ -131,7 +132,34 @@ def _make_world_readable(root: Path) -> None:
 
 
 def _run(config: SandboxConfig, jail: Jail, timeout: float) -> tuple[int, bytes, str]:
-    process = jail_spawn(config, jail, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # The grader runs learner functions in child processes: its own cgroup bounds them all.
+    cgroup = jail_cgroup(config, jail.limits, prefix="g")
+    try:
+        process = jail_spawn(config, jail, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cgroup=cgroup)
+    except BaseException:
+        if cgroup is not None:
+            cgroup.remove()
+        raise
+    oom = False
+    try:
+        returncode, stdout, stderr = _collect(process, timeout)
+    except GraderError as exc:
+        exc.memory_limit_hit = cgroup is not None and cgroup.oom_killed()
+        raise
+    finally:
+        if cgroup is not None:
+            oom = cgroup.oom_killed()
+            cgroup.remove()
+    if oom and returncode != 0:
+        raise GraderError(
+            f"grading used more than its memory limit ({jail.limits.memory_mb} MB)",
+            details=stderr,
+            memory_limit_hit=True,
+        )
+    return returncode, stdout, stderr
+
+
+def _collect(process: subprocess.Popen[bytes], timeout: float) -> tuple[int, bytes, str]:
     if process.stdout is None or process.stderr is None:
         raise GraderError("grader pipes missing")
     deadline = time.monotonic() + timeout

@@ -21,6 +21,7 @@ import contextlib
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -28,7 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from mlrange.sandbox.cgroups import CgroupLimits, CgroupRoot, ExecutionCgroup
 from mlrange.sandbox.config import SandboxConfig, SandboxLimits
+from mlrange.sandbox.errors import SandboxUnavailableError
 from mlrange.sandbox.seccomp import seccomp_filter
 
 WORK_DIR = "/home/learner"
@@ -58,6 +61,8 @@ class Jail:
     rw_binds: Mapping[str, Path] = field(default_factory=dict)
     env: Mapping[str, str] = field(default_factory=dict)
     chdir: str = WORK_DIR
+    tmpfs: Mapping[str, int] = field(default_factory=dict)
+    """Extra private tmpfs mounts: sandbox path -> size in MiB (mounted before the binds)."""
 
 
 def is_root() -> bool:
@@ -65,12 +70,15 @@ def is_root() -> bool:
 
 
 def prepare_run_root(config: SandboxConfig) -> Path:
-    """Create ``run_dir`` (0711) and the synthetic /etc files; idempotent. Returns /etc's source."""
-    config.run_dir.mkdir(parents=True, exist_ok=True)
-    config.run_dir.chmod(0o711)
+    """Create ``run_dir`` (0711) and the synthetic /etc files; idempotent. Returns /etc's source.
+
+    ``run_dir`` usually sits in a world-writable folder (/tmp): another local user could have
+    put a link or a folder of their own there first. It must be a real folder (no link is
+    followed), owned by us, writable by nobody else; otherwise SandboxUnavailableError.
+    """
+    _ensure_private_folder(config.run_dir, 0o711)
     etc = config.run_dir / "etc"
-    etc.mkdir(exist_ok=True)
-    etc.chmod(0o755)
+    _ensure_private_folder(etc, 0o755)
     files = {
         "passwd": _USERS_FILE.format(uid=config.sandbox_uid, gid=config.sandbox_gid, home=WORK_DIR),
         "group": _GROUPS_FILE.format(gid=config.sandbox_gid),
@@ -78,12 +86,30 @@ def prepare_run_root(config: SandboxConfig) -> Path:
     }
     for name, text in files.items():
         path = etc / name
-        if not path.exists() or path.read_text() != text:
+        if not path.exists() or path.is_symlink() or path.read_text() != text:
             partial = etc / f".{name}.new"
-            partial.write_text(text)
-            partial.chmod(0o644)
+            partial.unlink(missing_ok=True)
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+            with os.fdopen(fd, "w") as file:
+                file.write(text)
             partial.replace(path)
     return etc
+
+
+def _ensure_private_folder(path: Path, mode: int) -> None:
+    """Create ``path`` with ``mode``, or check that the existing one is ours and not a link."""
+    with contextlib.suppress(FileExistsError):
+        path.mkdir(mode=mode)
+    info = os.lstat(path)
+    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+        raise SandboxUnavailableError(f"{path} exists and is not a plain folder (a link?): remove it")
+    if info.st_uid != os.geteuid():
+        raise SandboxUnavailableError(
+            f"{path} belongs to uid {info.st_uid}, not to this worker (uid {os.geteuid()}): "
+            "someone else created it first; remove it or set another sandbox run dir"
+        )
+    if stat.S_IMODE(info.st_mode) != mode:
+        os.chmod(path, mode, follow_symlinks=False)
 
 
 def make_private_dir(config: SandboxConfig, prefix: str) -> Path:
@@ -159,13 +185,15 @@ def _prlimit_argv(config: SandboxConfig, limits: SandboxLimits) -> list[str]:
         f"--nofile={limits.max_open_files}",
         f"--fsize={limits.max_file_mb * mib}",
         "--core=0",
-        f"--cpu={limits.cpu_seconds}",
+        f"--cpu={limits.cpu_limit_s}",
         f"--as={limits.memory_mb * mib}",
         "--",
     ]
 
 
-def jail_argv(config: SandboxConfig, jail: Jail, *, seccomp_fd: int | None) -> list[str]:
+def jail_argv(
+    config: SandboxConfig, jail: Jail, *, seccomp_fd: int | None, info_fd: int | None = None
+) -> list[str]:
     """The full host command line (setpriv when root, bwrap, prlimit, the command)."""
     limits = jail.limits
     tmpfs_bytes = str(limits.tmpfs_mb * 2**20)
@@ -203,15 +231,21 @@ def jail_argv(config: SandboxConfig, jail: Jail, *, seccomp_fd: int | None) -> l
         argv += ["--setenv", name, value]
     argv += _system_binds(config)
     argv += ["--proc", "/proc", "--dev", "/dev"]
+    # bwrap's /dev is a tmpfs with no size: cap /dev/shm, make the rest of /dev read-only.
+    argv += ["--size", str(limits.shm_mb * 2**20), "--tmpfs", "/dev/shm"]
     argv += ["--size", tmpfs_bytes, "--tmpfs", "/tmp"]
     argv += ["--size", tmpfs_bytes, "--tmpfs", WORK_DIR]
+    for target, size_mb in jail.tmpfs.items():
+        argv += ["--size", str(size_mb * 2**20), "--tmpfs", target]
     for target, source in jail.ro_binds.items():
         argv += ["--ro-bind", str(source), target]
     for target, source in jail.rw_binds.items():
         argv += ["--bind", str(source), target]
-    argv += ["--remount-ro", "/", "--chdir", jail.chdir]
+    argv += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", jail.chdir]
     if seccomp_fd is not None:
         argv += ["--seccomp", str(seccomp_fd)]
+    if info_fd is not None:
+        argv += ["--info-fd", str(info_fd)]
     argv += ["--", *_prlimit_argv(config, limits), *jail.command]
     return argv
 
@@ -222,32 +256,64 @@ def jail_spawn(
     *,
     stdout: int | IO[bytes] = subprocess.DEVNULL,
     stderr: int | IO[bytes] = subprocess.DEVNULL,
+    cgroup: ExecutionCgroup | None = None,
+    info_fd: int | None = None,
 ) -> subprocess.Popen[bytes]:
     """Start ``jail`` and return its process (setpriv execs bwrap: same pid).
 
+    With ``cgroup``, the process enters it before bwrap starts, so everything in the sandbox
+    is counted there. With ``info_fd`` (the write end of a pipe), bwrap writes its JSON info
+    (``child-pid``: the host pid of the sandbox's pid 1) there.
+
     The sandbox dies with the calling thread (``--die-with-parent``): call this from a thread
-    that lives at least as long as the sandbox must.
+    that lives at least as long as the sandbox must. Raises SandboxUnavailableError when no
+    seccomp filter exists for this machine and the config asks for one (fail closed).
     """
     prepare_run_root(config)
     program = seccomp_filter() if config.seccomp else None
+    if config.seccomp and program is None:
+        raise SandboxUnavailableError(
+            f"no seccomp filter is defined for this architecture ({os.uname().machine}): labs refuse "
+            "to run rather than run with a weaker sandbox"
+        )
     seccomp_fd: int | None = None
     if program is not None:
         seccomp_fd = os.memfd_create("mlrange-seccomp", 0)
         os.write(seccomp_fd, program)
         os.lseek(seccomp_fd, 0, os.SEEK_SET)
+    argv = jail_argv(config, jail, seccomp_fd=seccomp_fd, info_fd=info_fd)
+    if cgroup is not None:
+        argv = cgroup.wrap_argv(argv)
+    fds = tuple(fd for fd in (seccomp_fd, info_fd) if fd is not None)
     try:
         return subprocess.Popen(
-            jail_argv(config, jail, seccomp_fd=seccomp_fd),
+            argv,
             env=dict(_HOST_ENV),
             stdin=subprocess.DEVNULL,
             stdout=stdout,
             stderr=stderr,
-            pass_fds=() if seccomp_fd is None else (seccomp_fd,),
+            pass_fds=fds,
             close_fds=True,
         )
     finally:
         if seccomp_fd is not None:
             os.close(seccomp_fd)
+
+
+def jail_cgroup(config: SandboxConfig, limits: SandboxLimits, *, prefix: str) -> ExecutionCgroup | None:
+    """A fresh cgroup for one sandbox (kernel, grader, service) with ``limits``; None in the
+    operator's single-user mode. Raises CgroupUnavailableError (a SandboxUnavailableError)."""
+    if config.isolation == "single-user":
+        return None
+    if config.isolation != "cgroup":
+        raise SandboxUnavailableError(f"unknown sandbox isolation mode {config.isolation!r}")
+    return CgroupRoot.for_process().create(cgroup_limits(limits), prefix=prefix)
+
+
+def cgroup_limits(limits: SandboxLimits) -> CgroupLimits:
+    return CgroupLimits(
+        memory_mb=limits.memory_mb, max_processes=limits.max_processes, cpu_cores=limits.cpu_cores
+    )
 
 
 def jail_kill(process: subprocess.Popen[bytes]) -> None:

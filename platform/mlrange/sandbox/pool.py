@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
-from mlrange.sandbox.config import SandboxConfig
+from mlrange.sandbox.config import SandboxConfig, SandboxLimits
 from mlrange.sandbox.errors import SandboxUnavailableError
 from mlrange.sandbox.jail import prepare_run_root
 from mlrange.sandbox.kernel import SandboxedKernel
@@ -87,8 +87,12 @@ class KernelPool:
         artifacts: Sequence[ArtifactSpec] = (),
         timeout: float | None = None,
         services: Sequence[ServiceSpec] = (),
+        limits: SandboxLimits | None = None,
     ) -> ExecutionResult:
         """Run ``cells`` in a fresh warm kernel (see ``SandboxedKernel.run``), then destroy it.
+
+        ``limits`` are this execution's (memory, processes, CPU of its cgroup, output cap);
+        default: the pool's config. ``timeout`` defaults to their wall limit.
 
         ``services`` (lab services, e.g. a metered oracle) run in their own jails for the
         length of this execution; the kernel reaches them at ``/lab-services/<name>.sock``.
@@ -98,11 +102,13 @@ class KernelPool:
         """
         kernel = self._acquire()
         try:
+            limits = limits or self.config.limits
             return kernel.run(
                 cells,
                 artifacts=artifacts,
-                timeout=self.config.limits.wall_timeout_s if timeout is None else timeout,
+                timeout=limits.wall_timeout_s if timeout is None else timeout,
                 services=services,
+                limits=limits,
             )
         finally:
             kernel.destroy()

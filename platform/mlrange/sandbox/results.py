@@ -54,3 +54,7 @@ class ExecutionResult:
     services' jails see: trusted, unlike everything above (the kernel cannot write them)."""
     service_errors: dict[str, str] = field(default_factory=dict)
     """Services that crashed or left no readable report (for logs; may name hidden paths)."""
+    memory_peak_bytes: int = 0
+    """The most memory the execution's cgroup held (kernel, children, services, tmpfs pages)."""
+    memory_limit_hit: bool = False
+    """The kernel's OOM killer ended a process of this execution at its memory limit."""

@@ -4,8 +4,9 @@ Namespaces already deny most of what the filter denies; the filter is a second w
 kernel attack surface that namespaces do not cover: sockets of other families than Unix,
 IPv4/6 and netlink (AF_VSOCK reaches the hypervisor host on VMs, AF_ALG the kernel crypto
 API), new namespaces, io_uring, bpf, userfaultfd, perf, keyrings, module loading, mounts,
-ptrace and the like. Only x86_64 is described; ``seccomp_filter()`` returns None elsewhere
-and the sandbox runs on namespaces and rlimits alone.
+ptrace, ``modify_ldt`` and the like; netlink sockets only for NETLINK_ROUTE (what libzmq's
+getifaddrs needs). Only x86_64 is described; ``seccomp_filter()`` returns None elsewhere and
+the sandbox refuses to start (``jail_spawn`` fails closed).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ _RET_K = 0x06
 _OFFSET_NR = 0
 _OFFSET_ARCH = 4
 _OFFSET_ARG0_LOW = 16  # little-endian: the low 32 bits of args[0]
+_OFFSET_ARG2_LOW = 32
 
 # x86_64 numbers, from asm/unistd_64.h.
 _DENIED_X86_64: dict[str, int] = {
@@ -50,6 +52,7 @@ _DENIED_X86_64: dict[str, int] = {
     "swapon": 167,
     "swapoff": 168,
     "reboot": 169,
+    "modify_ldt": 154,
     "iopl": 172,
     "ioperm": 173,
     "create_module": 174,
@@ -92,7 +95,9 @@ _DENIED_X86_64: dict[str, int] = {
 _SOCKET_X86_64 = (41, 53)  # socket, socketpair: the address family is args[0]
 _CLONE_X86_64 = 56
 _CLONE3_X86_64 = 435  # flags live behind a pointer: answer ENOSYS, glibc falls back to clone
-_ALLOWED_FAMILIES = (1, 2, 10, 16)  # AF_UNIX, AF_INET, AF_INET6, AF_NETLINK (libzmq's getifaddrs)
+_ALLOWED_FAMILIES = (1, 2, 10)  # AF_UNIX, AF_INET, AF_INET6
+_AF_NETLINK = 16
+_NETLINK_ROUTE = 0  # the only netlink protocol needed: libzmq's getifaddrs
 _CLONE_NEW_NAMESPACES = 0x7E020000  # CLONE_NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET
 
 
@@ -150,7 +155,12 @@ def seccomp_filter() -> bytes | None:
     program.load(_OFFSET_ARG0_LOW)
     for family in _ALLOWED_FAMILIES:
         program.jump(_JEQ_K, family, true="allow")
+    program.jump(_JEQ_K, _AF_NETLINK, true="netlink")
     program.ret(_RET_ERRNO | errno.EAFNOSUPPORT)
+    program.label("netlink")
+    program.load(_OFFSET_ARG2_LOW)
+    program.jump(_JEQ_K, _NETLINK_ROUTE, true="allow")
+    program.ret(_RET_ERRNO | errno.EPROTONOSUPPORT)
     program.label("clone")
     program.load(_OFFSET_ARG0_LOW)
     program.jump(_JSET_K, _CLONE_NEW_NAMESPACES, true="eperm")

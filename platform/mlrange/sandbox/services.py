@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from mlrange.sandbox.cgroups import ExecutionCgroup
 from mlrange.sandbox.config import SandboxConfig, SandboxLimits
 from mlrange.sandbox.errors import SandboxError, SandboxUnavailableError
 from mlrange.sandbox.jail import Jail, jail_kill, jail_spawn, make_private_dir, remove_private_dir
@@ -169,7 +170,9 @@ def _give_tree_to_sandbox(config: SandboxConfig, root: Path) -> None:
         os.chown(root, config.sandbox_uid, config.sandbox_gid)
 
 
-def start_service(config: SandboxConfig, spec: ServiceSpec, services_dir: Path) -> RunningService:
+def start_service(
+    config: SandboxConfig, spec: ServiceSpec, services_dir: Path, *, cgroup: ExecutionCgroup | None = None
+) -> RunningService:
     """Start ``spec`` in its own jail and wait until its socket exists in ``services_dir``.
 
     Call from a thread that outlives the service (bwrap ``--die-with-parent``). Raises
@@ -217,7 +220,7 @@ def start_service(config: SandboxConfig, spec: ServiceSpec, services_dir: Path) 
         chdir="/tmp",
     )
     try:
-        process = jail_spawn(config, jail, stderr=log, stdout=log)
+        process = jail_spawn(config, jail, stderr=log, stdout=log, cgroup=cgroup)
     except BaseException:
         log.close()
         remove_private_dir(work)
@@ -238,16 +241,21 @@ def start_service(config: SandboxConfig, spec: ServiceSpec, services_dir: Path) 
 
 
 def start_services(
-    config: SandboxConfig, specs: Sequence[ServiceSpec], services_dir: Path
+    config: SandboxConfig,
+    specs: Sequence[ServiceSpec],
+    services_dir: Path,
+    *,
+    cgroup: ExecutionCgroup | None = None,
 ) -> list[RunningService]:
-    """Start every service (names must be unique); on any failure stop those started, re-raise."""
+    """Start every service (names must be unique) in ``cgroup`` (the execution's: a service's
+    memory counts against the execution); on any failure stop those started, re-raise."""
     names = [spec.name for spec in specs]
     if len(set(names)) != len(names):
         raise ValueError(f"duplicate service names in {names}")
     running: list[RunningService] = []
     try:
         for spec in specs:
-            running.append(start_service(config, spec, services_dir))
+            running.append(start_service(config, spec, services_dir, cgroup=cgroup))
     except BaseException:
         for service in running:
             service.stop()

@@ -1,21 +1,20 @@
 """manage.py check_labs [slug ...]: prove every lab pack works end to end, through the sandbox.
 
 Validates the manifests, builds the assets, checks the committed starter notebooks, then runs
-every listed solution in a real sandboxed kernel and grades it with the real grader sandbox,
-for several grader seeds (each seed also picks the learner variant). Prints one row per run;
+every listed solution through ``runner.execute_lab``, the very function the worker runs for a
+submission (same pools, per-lab limits, grader sandbox and report validation), for several
+grader seeds (each seed also picks the learner variant). Prints one row per run;
 exits 1 when any outcome differs from the manifest's expectation or grading is too slow.
 """
 
-import time
 from argparse import ArgumentParser
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from mlrange.labs.assets import build_lab_assets, lab_asset_dirs, notebook_is_current
+from mlrange.labs.assets import build_lab_assets, notebook_is_current
 from mlrange.labs.management.commands.build_lab_assets import selected_labs
-from mlrange.labs.registry import LabSolution, LabSpec, grader_inputs, lab_variant, setup_cell_source
+from mlrange.labs.registry import LabSolution, LabSpec, lab_variant
 
 DEFAULT_SEEDS = (1, 2, 3)
 _ROW = "{:<24} {:<16} {:>5} {:>6} {:>6}  {:<26} {:>7}  {}"
@@ -71,22 +70,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from mlrange.sandbox import (
-            ArtifactSpec,
-            GraderError,
-            KernelPool,
-            SandboxConfig,
-            SandboxError,
-            SandboxLimits,
-            run_grader,
-            sandbox_check,
-        )
+        from mlrange.labs import runner
+        from mlrange.sandbox import SandboxError
 
         seeds = [int(s) for s in options["seeds"].split(",") if s.strip()]
         specs = selected_labs(options["slugs"])
         failures: list[str] = []
-        from mlrange.labs.runner import lab_service_specs
-
         for spec in specs:
             build = build_lab_assets(spec)
             state = f"built in {build.seconds:.1f} s" if build.built else "up to date"
@@ -96,77 +85,46 @@ class Command(BaseCommand):
                     f"{spec.slug}: {spec.files.notebook.name} differs from "
                     f"{spec.files.starter.name} (run `manage.py build_lab_assets --notebooks`)"
                 )
-
-        config = SandboxConfig(
-            runtime=settings.SANDBOX_RUNTIME,
-            run_dir=settings.SANDBOX_RUN_DIR,
-            ro_mounts={"/lab-assets": settings.SANDBOX_ASSETS_DIR / "public"},
-            limits=SandboxLimits(
-                wall_timeout_s=max(spec.limits.wall_timeout_s for spec in specs),
-                memory_mb=max(spec.limits.memory_mb for spec in specs),
-            ),
-            lab_services=any(spec.services for spec in specs),
-        )
+        problem = runner.sandbox_problem()
+        if problem is not None:
+            raise CommandError(f"the sandbox cannot run here: {problem}")
         try:
-            sandbox_check(config)
+            for kernel in sorted({spec.kernel for spec in specs}):
+                runner.get_pool(kernel)
         except SandboxError as exc:
             raise CommandError(f"the sandbox cannot run here: {exc}") from exc
-        pool = KernelPool(config, size=1)
-        pool.start()
+        self.stdout.write(f"isolation: {runner.isolation_mode()['mode']}")
         self.stdout.write(
             _ROW.format("lab", "solution", "seed", "score", "passed", "tiers", "grade s", "metrics")
         )
         try:
             for spec in specs:
-                dirs = lab_asset_dirs(spec.slug)
-                artifacts = [ArtifactSpec(a.name, a.max_bytes) for a in spec.artifacts]
                 for solution in spec.solutions:
                     code = solution.file.read_text(encoding="utf-8")
                     for seed in seeds:
-                        variant = lab_variant(spec, seed)
-                        services = lab_service_specs(
-                            spec,
-                            variant,
-                            grader_dir=dirs.grader,
-                            hidden_dir=dirs.hidden,
-                            limits=SandboxLimits(
-                                wall_timeout_s=spec.limits.wall_timeout_s, memory_mb=spec.limits.memory_mb
-                            ),
+                        # The worker's own path: same pool, limits, grader and report validation.
+                        outcome = runner.execute_lab(
+                            spec, [code], variant=lab_variant(spec, seed), grader_seed=seed, grade=True
                         )
-                        result = pool.execute(
-                            [setup_cell_source(spec, variant), code],
-                            artifacts=artifacts,
-                            timeout=spec.limits.wall_timeout_s,
-                            services=services,
-                        )
-                        started = time.monotonic()
-                        try:
-                            report = run_grader(
-                                config,
-                                grader_dir=dirs.grader,
-                                public_dir=dirs.public,
-                                hidden_dir=dirs.hidden,
-                                artifacts=grader_inputs([code], result.artifacts, result.service_reports),
-                                params={"variant": variant, "grader_seed": seed},
-                                timeout=spec.limits.grader_timeout_s,
-                            )
-                        except GraderError as exc:
-                            report = {"error": str(exc)}
-                        seconds = time.monotonic() - started
+                        report = {
+                            "score": outcome.score,
+                            "passed": outcome.passed,
+                            "checks": outcome.checks,
+                            "metrics": outcome.metrics,
+                        }
+                        seconds = outcome.grading_seconds or 0.0
                         found = (
-                            [f"grader error: {report['error']}"]
-                            if "error" in report
+                            [f"{outcome.status}: {outcome.message}"]
+                            if outcome.score is None
                             else outcome_problems(spec, solution, report, seconds)
                         )
-                        if result.status not in ("ok", "error"):
-                            found.append(f"execution {result.status}")
                         self.stdout.write(
                             _ROW.format(
                                 spec.slug,
                                 solution.name,
                                 seed,
-                                f"{report.get('score', float('nan')):.1f}",
-                                str(report.get("passed")),
+                                f"{outcome.score if outcome.score is not None else float('nan'):.1f}",
+                                str(outcome.passed),
                                 ",".join(passed_tiers(spec, report)) or "-",
                                 f"{seconds:.2f}",
                                 _metrics_text(report),
@@ -174,7 +132,7 @@ class Command(BaseCommand):
                         )
                         failures.extend(f"{spec.slug} {solution.name} seed {seed}: {p}" for p in found)
         finally:
-            pool.shutdown()
+            runner.shutdown_pool()
         if failures:
             raise CommandError("lab checks failed:\n  " + "\n  ".join(failures))
         self.stdout.write(self.style.SUCCESS("all lab checks passed"))
