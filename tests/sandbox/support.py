@@ -24,7 +24,7 @@ def sandbox_config(run_dir: Path, *, preload: str = "import numpy", **limits: fl
     config = SandboxConfig(
         runtime=RUNTIME,
         run_dir=run_dir,
-        limits=SandboxLimits(wall_timeout_s=20.0, **limits),  # type: ignore[arg-type]
+        limits=SandboxLimits(**{"wall_timeout_s": 20.0, **limits}),  # type: ignore[arg-type]
         preload=preload,
     )
     try:
