@@ -1,11 +1,13 @@
 """The labs API: validation with messages that say what to fix, limits, and who may see what."""
 
 import json
+from datetime import timedelta
 
 import nbformat
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
+from django.utils import timezone
 
 from mlrange.labs.models import Submission
 from tests.factories import UserFactory
@@ -161,3 +163,24 @@ def test_queue_position_counts_submissions_ahead(learner_client, lab):
     )
     response = learner_client.post(URL, {"mode": "run", "code": "print(1)"}, format="json")
     assert response.json()["queue_position"] == 2
+
+
+@override_settings(LABS_GRADES_PER_HOUR=3, LABS_MAX_IN_FLIGHT=100)
+def test_graded_submissions_per_lab_are_rate_limited_with_retry_after(learner_client, lab):
+    for _ in range(3):
+        assert learner_client.post(URL, {"mode": "grade", "code": "x = 1"}, format="json").status_code == 202
+
+    refused = learner_client.post(URL, {"mode": "grade", "code": "x = 1"}, format="json")
+
+    assert refused.status_code == 429
+    body = refused.json()
+    assert "3 times in the last hour" in body["detail"]
+    assert 0 < body["retry_after_seconds"] <= 3600
+    assert refused["Retry-After"] == str(body["retry_after_seconds"])
+    assert Submission.objects.filter(mode=Submission.Mode.GRADE).count() == 3
+    # Scratch runs stay available, and the allowance frees up as the hour slides.
+    assert learner_client.post(URL, {"mode": "run", "code": "x = 1"}, format="json").status_code == 202
+    Submission.objects.filter(mode=Submission.Mode.GRADE).update(
+        created_at=timezone.now() - timedelta(hours=1, seconds=1)
+    )
+    assert learner_client.post(URL, {"mode": "grade", "code": "x = 1"}, format="json").status_code == 202

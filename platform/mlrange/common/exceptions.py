@@ -27,6 +27,16 @@ class TooManyInFlightError(ApplicationError):
     status_code = status.HTTP_429_TOO_MANY_REQUESTS
 
 
+class RateLimitedError(ApplicationError):
+    """The caller used up an allowance; ``retry_after_s`` says when the next one frees up."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message, extra={"retry_after_seconds": retry_after_s})
+        self.retry_after_s = retry_after_s
+
+
 class ServiceUnavailableError(ApplicationError):
     """A part the request needs (the sandbox, say) is not available on this host."""
 
@@ -43,5 +53,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
     if isinstance(exc, ApplicationError):
-        return Response({"detail": exc.message, **exc.extra}, status=exc.status_code)
+        response = Response({"detail": exc.message, **exc.extra}, status=exc.status_code)
+        if isinstance(exc, RateLimitedError):
+            response["Retry-After"] = str(exc.retry_after_s)
+        return response
     return exception_handler(exc, context)

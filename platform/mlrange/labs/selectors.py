@@ -1,5 +1,7 @@
 """Reads for labs and submissions. Another learner's submission is simply not found."""
 
+from datetime import datetime
+
 from django.db.models import QuerySet
 
 from mlrange.accounts.models import User
@@ -30,6 +32,17 @@ def submission_in_flight_count(*, learner: User) -> int:
     return Submission.objects.filter(
         learner=learner, status__in=(Submission.Status.QUEUED, Submission.Status.RUNNING)
     ).count()
+
+
+def graded_submissions_since(*, learner: User, lab: Lab, since: datetime) -> list[datetime]:
+    """When the learner's graded submissions of ``lab`` since ``since`` were made, oldest first."""
+    return list(
+        Submission.objects.filter(
+            learner=learner, lab=lab, mode=Submission.Mode.GRADE, created_at__gte=since
+        )
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+    )
 
 
 def submission_queue_position(*, submission: Submission) -> int | None:

@@ -22,11 +22,12 @@ from django.utils import timezone
 from mlrange.accounts.models import User
 from mlrange.common.exceptions import (
     ApplicationError,
+    RateLimitedError,
     ServiceUnavailableError,
     TooManyInFlightError,
 )
 from mlrange.labs.models import Lab, Submission
-from mlrange.labs.selectors import submission_in_flight_count
+from mlrange.labs.selectors import graded_submissions_since, submission_in_flight_count
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +111,8 @@ def submission_create(
             f"You already have {in_flight} runs in progress (the limit is {settings.LABS_MAX_IN_FLIGHT}); "
             "wait for one to finish, then submit again."
         )
+    if mode == Submission.Mode.GRADE:
+        _check_grading_allowance(learner=learner, lab=lab)
     submission = Submission.objects.create(
         learner=learner,
         lab=lab,
@@ -121,6 +124,29 @@ def submission_create(
     submission_id = str(submission.pk)
     transaction.on_commit(lambda: submission_execute_task.delay(submission_id=submission_id))
     return submission
+
+
+GRADING_WINDOW = timedelta(hours=1)
+
+
+def _check_grading_allowance(*, learner: User, lab: Lab) -> None:
+    """At most LABS_GRADES_PER_HOUR graded submissions per learner and lab in a sliding hour.
+
+    Every graded report says a little about the held-out data (which checks pass); bounding how
+    many a learner gets bounds what can be learnt about it. Scratch runs are not counted."""
+    allowance = settings.LABS_GRADES_PER_HOUR
+    now = timezone.now()
+    recent = graded_submissions_since(learner=learner, lab=lab, since=now - GRADING_WINDOW)
+    if len(recent) < allowance:
+        return
+    frees_at = recent[len(recent) - allowance] + GRADING_WINDOW
+    retry_after = max(int((frees_at - now).total_seconds()) + 1, 1)
+    raise RateLimitedError(
+        f"You have submitted this lab for grading {len(recent)} times in the last hour (the limit is "
+        f"{allowance}). Try again in {retry_after // 60} min {retry_after % 60} s; meanwhile, use Run "
+        "(scratch runs are not limited this way) to test your code.",
+        retry_after_s=retry_after,
+    )
 
 
 def submission_claim(*, submission_id: str, worker: str) -> int | None:
