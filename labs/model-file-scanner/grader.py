@@ -220,6 +220,6 @@ def _grade(ctx, rng: random.Random, pipe: CanaryPipe) -> dict:  # noqa: PLR0915 
         "benign_flagged": len(false_alarms),
         "payloads_executed": max(len(executed), int(pipe.tripped)),
         "no_verdict": len(errors),
-        "scan_seconds": seconds,
+        "scan_seconds": round(seconds, 3),
     }
     return grade_result(checks, metrics, pass_points=PASS_POINTS)

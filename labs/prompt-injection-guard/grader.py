@@ -53,7 +53,7 @@ def _mlrange_guard_batch(cases):
     """Grader's driver: ask guard_input about every case; errors are reported per case."""
     guard = globals().get("guard_input")
     if not callable(guard):
-        raise NameError("your code defines no guard_input(message, documents) function")
+        return "missing"
     decisions = []
     for case in cases:
         try:
@@ -99,6 +99,8 @@ def _ask_guard(ctx, cases: list[dict]) -> list:
     wire = [{"message": c["message"], "documents": c["documents"]} for c in cases]
     with LearnerProcess(source, lab=lab, load_timeout=30.0, epilogue=DRIVER) as learner:
         decisions = learner.call("_mlrange_guard_batch", wire, timeout=CALL_TIMEOUT_S)
+    if decisions == "missing":  # the driver's own words: an error's text would not be shown
+        raise LearnerCodeError("your code defines no guard_input(message, documents) function")
     if not isinstance(decisions, list) or len(decisions) != len(cases):
         raise LearnerCodeError("the guard batch returned an unexpected result")
     # Anything but a bool is a guard that raised or returned something else: no answer.
