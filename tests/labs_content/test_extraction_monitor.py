@@ -222,7 +222,7 @@ def test_config_for_another_profile_fails_the_false_alarm_line(graded):
         ("config_symlink", "config-file", "is a symbolic link"),
         ("syntax_error", "monitor-runs", "your code failed to load: SyntaxError"),
         ("no_monitor_class", "monitor-runs", "defines no 'Monitor'"),
-        ("crashes", "monitor-runs", "observe() raised ValueError: oops"),
+        ("crashes", "monitor-runs", "observe() raised ValueError."),
         ("not_bool", "monitor-runs", "other than True/False"),
     ],
 )
