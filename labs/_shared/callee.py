@@ -251,7 +251,7 @@ class LearnerProcess:
                 raise LearnerCodeError("your code returned more data than the grader accepts")
         try:
             reply = json.loads(line)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise LearnerCodeError("your code's reply could not be read") from exc
         if not isinstance(reply, dict):
             raise LearnerCodeError("your code's reply could not be read")
@@ -279,7 +279,10 @@ class LearnerProcess:
                 raise LearnerCodeError(f"{what} raised NameError: your code defines no {name!r}", raised=True)
             described = _describe_error(error, with_message=with_message)
             raise LearnerCodeError(f"{what} raised {described}", raised=True)
-        return _decode(reply.get("ok"))
+        try:
+            return _decode(reply.get("ok"))
+        except (ValueError, TypeError, KeyError, RecursionError) as exc:  # a forged reply
+            raise LearnerCodeError("your code's reply could not be read") from exc
 
     def call(
         self, fn: str, *args: Any, timeout: float = 10.0, public_inputs: bool = False, **kwargs: Any
