@@ -69,11 +69,23 @@ def _oracle_report(artifacts_dir: Path, budget: int) -> tuple[list[int] | None, 
         )
     code = report.get("label_code") if isinstance(report, dict) else None
     used = report.get("queries") if isinstance(report, dict) else None
-    if not isinstance(used, int) or not isinstance(code, list) or sorted(code) != list(range(10)):
+    earlier = report.get("previously_used", 0) if isinstance(report, dict) else None
+    if (
+        not isinstance(used, int)
+        or not isinstance(earlier, int)
+        or not isinstance(code, list)
+        or sorted(code) != list(range(10))
+    ):
         return None, 0, "The oracle's report is unreadable (our fault): please submit again."
-    if used > budget or report.get("budget") != budget:
-        return None, used, f"The oracle served {used} queries, over your budget of {budget}."
-    return code, used, f"The oracle served {used} of your {budget} queries: within budget."
+    total = earlier + used
+    if total > budget or report.get("budget") != budget:
+        return None, total, f"The oracle served {total} queries in all, over your budget of {budget}."
+    return (
+        code,
+        total,
+        f"The oracle served {used} queries in this run and {total} of your {budget} in all of your "
+        "runs of this lab: within budget.",
+    )
 
 
 def _load_surrogate(path: Path) -> Surrogate:

@@ -7,11 +7,15 @@ the body: either an .npy file (float32, shape (n, 64) or (64,), values in [0, 1]
 1 <= n <= 256) or b"status". The reply has the same framing and a JSON body:
 {"labels": [...], "used": u, "budget": b} or {"error": "...", "used": u, "budget": b}.
 
-Metering: the report (/lab/out/report.json, seen only by the worker) is rewritten BEFORE
-each answer, so every label that left the oracle is counted even if the oracle is killed.
-A request that would go over the budget is refused whole. Labels are returned in a fresh
-per-session code (a random permutation of 0..9 chosen at start and written in the report),
-so labels or surrogates from another session are useless without re-querying.
+Metering: the budget is the learner's for this variant across ALL their executions. The
+platform passes ``params.meter`` = {"budget", "previously_used", "allowance"}: what earlier
+executions used, and what this one may use (everything left, reserved for it). The report
+(/lab/out/report.json, seen only by the worker) is rewritten BEFORE each answer, so every
+label that left the oracle is counted even if the oracle is killed; the platform adds this
+execution's ``queries`` to the learner's total. A request that would go over the allowance is
+refused whole. Without ``params.meter`` (check_labs, tests) the whole budget is allowed.
+Labels are returned in a fresh per-session code (a random permutation of 0..9 chosen at
+start and written in the report): answers from another session must be re-decoded.
 """
 
 import io
@@ -78,6 +82,9 @@ class Oracle:
     def __init__(self, config: dict) -> None:
         params = config["params"]
         self.budget = int(params["variant"]["query_budget"])
+        meter = params.get("meter") or {}
+        self.previously_used = int(meter.get("previously_used", 0))
+        self.allowance = int(meter.get("allowance", self.budget))
         self.report_path = Path(config["report"])
         self.predict = load_victim(Path(params.get("hidden_dir", "/lab/hidden")) / "victim.pt")
         self.code = list(range(10))
@@ -91,6 +98,8 @@ class Oracle:
         report = {
             "service": "oracle",
             "queries": self.used,
+            "previously_used": self.previously_used,
+            "allowance": self.allowance,
             "budget": self.budget,
             "refused": self.refused,
             "requests": self.requests,
@@ -103,22 +112,31 @@ class Oracle:
     def answer(self, body: bytes) -> dict:
         self.requests += 1
         if body == b"status":
-            return {"used": self.used, "budget": self.budget, "remaining": self.budget - self.used}
+            return {"used": self.total_used, "budget": self.budget, "remaining": self.remaining}
         try:
             x = parse_inputs(body)
-            if self.used + len(x) > self.budget:
+            if len(x) > self.remaining:
                 raise RefusedError(
                     f"query budget exhausted: this request has {len(x)} rows, "
-                    f"{self.budget - self.used} of {self.budget} queries remain"
+                    f"{self.remaining} of your {self.budget} queries remain "
+                    f"({self.previously_used} were used by your earlier runs of this lab)"
                 )
         except RefusedError as exc:
             self.refused += 1
             self.write_report()
-            return {"error": str(exc), "used": self.used, "budget": self.budget}
+            return {"error": str(exc), "used": self.total_used, "budget": self.budget}
         labels = [self.code[int(label)] for label in self.predict(x)]
         self.used += len(x)
         self.write_report()  # counted before it leaves
-        return {"labels": labels, "used": self.used, "budget": self.budget}
+        return {"labels": labels, "used": self.total_used, "budget": self.budget}
+
+    @property
+    def total_used(self) -> int:
+        return self.previously_used + self.used
+
+    @property
+    def remaining(self) -> int:
+        return max(min(self.allowance, self.budget - self.previously_used) - self.used, 0)
 
 
 def recv_exactly(conn: socket.socket, size: int) -> bytes:

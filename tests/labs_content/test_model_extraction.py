@@ -271,7 +271,7 @@ def test_starter_and_noop_score_nothing(graded, name):
     ("case", "check_id", "feedback"),
     [
         ("no_report", "budget", "No report from the oracle"),
-        ("over_budget", "budget", "150 queries, over your budget of 100"),
+        ("over_budget", "budget", "150 queries in all, over your budget of 100"),
         ("wrong_keys", "surrogate-file", "does not match the Surrogate architecture"),
         ("float64_weights", "surrogate-file", "finite float32 tensors"),
         ("pickled_surrogate", "surrogate-file", "weights_only=True"),
@@ -346,8 +346,8 @@ def test_oracle_meters_refuses_and_survives_bad_requests(built, spec, tmp_path):
     assert "float32" in result["float64"]
     assert "too large" in result["too_large"]
     assert "not an .npy" in result["garbage"]
-    assert "10 rows, 5 of 20 queries remain" in result["over_budget"]
-    assert "0 of 20 queries remain" in result["exhausted"]
+    assert "10 rows, 5 of your 20 queries remain" in result["over_budget"]
+    assert "0 of your 20 queries remain" in result["exhausted"]
     assert result["status"] == {"used": 20, "budget": 20, "remaining": 0}
     assert report["queries"] == 20
     assert report["budget"] == 20

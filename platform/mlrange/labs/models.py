@@ -98,3 +98,28 @@ class Submission(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in self.FINAL_STATUSES
+
+
+class ServiceMeter(models.Model):
+    """What a metered lab service (e.g. a query-budgeted oracle) has served one learner, for
+    one variant of a lab, over all their executions. A new execution reserves everything still
+    left before it starts and gives back what it did not use when it ends, so concurrent runs
+    cannot spend a budget twice and a run that dies keeps its reservation spent."""
+
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    lab = models.ForeignKey(Lab, on_delete=models.CASCADE, related_name="+")
+    service = models.CharField(max_length=32)
+    variant_key = models.CharField(max_length=32, help_text="Digest of the learner's lab variant.")
+    budget = models.PositiveIntegerField()
+    used = models.PositiveIntegerField(default=0, help_text="Served or reserved; an admin may lower it.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["learner", "lab", "service", "variant_key"], name="unique_service_meter"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lab_id}:{self.service}:{self.used}/{self.budget}"

@@ -124,10 +124,23 @@ class LabService:
 
     name: str
     script: Path
+    meter: ServiceMeterSpec | None = None
 
     @property
     def report_name(self) -> str:
         return service_report_name(self.name)
+
+
+@dataclass(frozen=True)
+class ServiceMeterSpec:
+    """A budget the service enforces, kept per learner and variant across executions.
+
+    `budget` names the variant key holding the total (e.g. `query_budget`), `used` the key of
+    the service's report holding what it served in one execution (e.g. `queries`).
+    """
+
+    budget: str
+    used: str
 
 
 def service_report_name(name: str) -> str:
@@ -202,7 +215,8 @@ _TOP_FIELDS = {
 # Warm-kernel profiles: what a pooled kernel has imported before it is handed out. Labs whose
 # learner code needs no torch use "light" kernels, which start three times faster.
 KERNEL_PROFILES = ("torch", "light")
-_SERVICE_FIELDS = {"name": True, "script": True}
+_SERVICE_FIELDS = {"name": True, "script": True, "meter": False}
+_METER_FIELDS = {"budget": True, "used": True}
 _LIMIT_FIELDS = {"wall_timeout_s": True, "memory_mb": True, "grader_timeout_s": True}
 _ARTIFACT_FIELDS = {"name": True, "max_bytes": True, "description": True}
 _TIER_FIELDS = {"id": True, "title": True, "points": True, "description": True}
@@ -565,8 +579,17 @@ def _parse_services(check: _Validator, value: object, field: str) -> tuple[LabSe
         if script is not None and (script.suffix != ".py" or script.parent != check.lab_dir):
             check.error(f"{where}.script", "expected a .py file at the top of the lab folder")
             script = None
+        meter = None
+        if data.get("meter") is not None:
+            raw_meter = check.mapping(data["meter"], f"{where}.meter", _METER_FIELDS)
+            if raw_meter is not None:
+                keys = [raw_meter.get("budget"), raw_meter.get("used")]
+                if all(isinstance(k, str) and _SERVICE_NAME_RE.match(k) for k in keys):
+                    meter = ServiceMeterSpec(budget=str(keys[0]), used=str(keys[1]))
+                else:
+                    check.error(f"{where}.meter", "expected `budget` and `used` as lowercase identifiers")
         if isinstance(name, str) and script is not None:
-            services.append(LabService(name=name, script=script))
+            services.append(LabService(name=name, script=script, meter=meter))
     return tuple(services)
 
 

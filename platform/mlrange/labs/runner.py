@@ -7,6 +7,7 @@ lazily on the first task, and shut down with the process.
 """
 
 import dataclasses
+import json
 import logging
 import math
 import secrets
@@ -20,7 +21,7 @@ from django.conf import settings
 
 from mlrange.labs import registry
 from mlrange.labs.models import Submission
-from mlrange.labs.services import Outcome, learner_lab_seed
+from mlrange.labs.services import MeterGrant, Outcome, learner_lab_seed, meter_reserve, meter_settle
 from mlrange.sandbox import (
     ArtifactSpec,
     ExecutionResult,
@@ -138,17 +139,20 @@ def lab_service_specs(
     grader_dir: Path,
     hidden_dir: Path,
     limits: SandboxLimits,
+    extra_params: dict[str, dict[str, Any]] | None = None,
 ) -> list[ServiceSpec]:
     """The lab's services for one execution: each runs its installed script (a grader module)
     in its own jail with the lab's hidden assets read-only at /lab/hidden and the learner's
-    variant in its params; the kernel never sees either."""
+    variant (and ``extra_params[name]``, e.g. its meter) in its params; the kernel never sees
+    either."""
+    extra_params = extra_params or {}
     return [
         ServiceSpec(
             name=service.name,
             script=grader_dir / service.script.name,
             ro_mounts={"/lab/hidden": hidden_dir},
             limits=limits,
-            params={"variant": variant},
+            params={"variant": variant, **extra_params.get(service.name, {})},
         )
         for service in spec.services
     ]
@@ -228,17 +232,42 @@ def _execution_outcome(result: ExecutionResult, limits: SandboxLimits, *, grade:
 
 
 def run_submission(submission: Submission) -> Outcome:
-    """Execute (and, in grade mode, grade) one submission. Raises only on platform faults."""
+    """Execute (and, in grade mode, grade) one submission. Raises only on platform faults.
+
+    Metered services (a query budget) get what is left of the learner's budget for this
+    variant, kept across executions: reserved before the run, the unused part given back."""
     spec = registry.get_lab(submission.lab.slug)
     seed = learner_lab_seed(learner_id=submission.learner_id, lab_slug=spec.slug)
-    return execute_lab(
-        spec,
-        submission.cells,
-        variant=registry.lab_variant(spec, seed),
-        grader_seed=secrets.randbelow(2**31),
-        grade=submission.mode == Submission.Mode.GRADE,
-        log_ref=str(submission.pk),
-    )
+    variant = registry.lab_variant(spec, seed)
+    grants: dict[str, MeterGrant] = {}
+    for service in spec.services:
+        if service.meter is not None:
+            budget = variant.get(service.meter.budget)
+            if not isinstance(budget, int) or budget < 0:
+                raise RuntimeError(f"{spec.slug}: variant has no integer {service.meter.budget!r}")
+            grants[service.name] = meter_reserve(
+                learner_id=submission.learner_id,
+                lab=submission.lab,
+                service=service.name,
+                variant=variant,
+                budget=budget,
+            )
+    served: dict[str, int | None] = {}
+    try:
+        outcome = execute_lab(
+            spec,
+            submission.cells,
+            variant=variant,
+            grader_seed=secrets.randbelow(2**31),
+            grade=submission.mode == Submission.Mode.GRADE,
+            log_ref=str(submission.pk),
+            service_params={name: {"meter": grant.params()} for name, grant in grants.items()},
+        )
+        served = outcome.service_usage
+    finally:
+        for name, grant in grants.items():
+            meter_settle(grant=grant, served=served.get(name))
+    return outcome
 
 
 def execute_lab(
@@ -249,6 +278,7 @@ def execute_lab(
     grader_seed: int,
     grade: bool,
     log_ref: str = "",
+    service_params: dict[str, dict[str, Any]] | None = None,
 ) -> Outcome:
     """The one execution path, for the worker, ``check_labs`` and the benchmarks alike: the lab's
     setup cell and ``cells`` in a warm kernel of the lab's profile under the lab's own limits,
@@ -261,6 +291,7 @@ def execute_lab(
         grader_dir=registry.grader_dir(spec.slug),
         hidden_dir=registry.hidden_assets_dir(spec.slug),
         limits=limits,
+        extra_params=service_params,
     )
     try:
         result = get_pool(spec.kernel).execute(
@@ -275,9 +306,12 @@ def execute_lab(
             status=Submission.Status.ERROR,
             message="Labs are unavailable on this server right now (the sandbox could not start); "
             "nothing of your code ran. Please try again later.",
+            service_usage={service.name: 0 for service in spec.services},
         )
+    usage = _service_usage(spec, result)
     finished = _execution_outcome(result, limits, grade=grade)
     if finished is not None:
+        finished.service_usage = usage
         return finished
     outputs = result.outputs
     exec_seconds = round(result.duration_s, 3)
@@ -310,7 +344,9 @@ def execute_lab(
             else "The grader failed on this submission (our fault, and it has been logged). "
             "Please submit again."
         )
-        return Outcome(Submission.Status.ERROR, message, outputs, execution_seconds=exec_seconds)
+        return Outcome(
+            Submission.Status.ERROR, message, outputs, execution_seconds=exec_seconds, service_usage=usage
+        )
     passed = bool(checked["passed"])
     summary = "Passed." if passed else "Not passed yet: see the checks below for what to fix."
     if artifact_notes:
@@ -325,7 +361,23 @@ def execute_lab(
         metrics=checked["metrics"],
         execution_seconds=exec_seconds,
         grading_seconds=round(time.monotonic() - grading_started, 3),
+        service_usage=usage,
     )
+
+
+def _service_usage(spec: registry.LabSpec, result: ExecutionResult) -> dict[str, int | None]:
+    """What each metered service reports it served (None: no readable report)."""
+    usage: dict[str, int | None] = {}
+    for service in spec.services:
+        if service.meter is None:
+            continue
+        try:
+            report = json.loads(result.service_reports[service.name])
+            value = report[service.meter.used]
+        except (KeyError, TypeError, ValueError):
+            value = None
+        usage[service.name] = value if isinstance(value, int) and not isinstance(value, bool) else None
+    return usage
 
 
 MAX_CHECKS = 32

@@ -37,9 +37,7 @@ def submission_in_flight_count(*, learner: User) -> int:
 def graded_submissions_since(*, learner: User, lab: Lab, since: datetime) -> list[datetime]:
     """When the learner's graded submissions of ``lab`` since ``since`` were made, oldest first."""
     return list(
-        Submission.objects.filter(
-            learner=learner, lab=lab, mode=Submission.Mode.GRADE, created_at__gte=since
-        )
+        Submission.objects.filter(learner=learner, lab=lab, mode=Submission.Mode.GRADE, created_at__gte=since)
         .order_by("created_at")
         .values_list("created_at", flat=True)
     )

@@ -8,6 +8,7 @@ the result of a newer delivery). The sweeper re-queues or fails whatever got stu
 
 import hashlib
 import hmac
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -26,7 +27,7 @@ from mlrange.common.exceptions import (
     ServiceUnavailableError,
     TooManyInFlightError,
 )
-from mlrange.labs.models import Lab, Submission
+from mlrange.labs.models import Lab, ServiceMeter, Submission
 from mlrange.labs.selectors import graded_submissions_since, submission_in_flight_count
 
 logger = logging.getLogger(__name__)
@@ -178,6 +179,8 @@ class Outcome:
     metrics: dict[str, Any] = field(default_factory=dict)
     execution_seconds: float | None = None
     grading_seconds: float | None = None
+    service_usage: dict[str, int | None] = field(default_factory=dict)
+    """What each metered lab service served (None: unknown); not stored on the submission."""
 
 
 def submission_finish(*, submission_id: str, delivery: int, outcome: Outcome) -> bool:
@@ -254,3 +257,53 @@ def submissions_sweep(*, now: Any = None, queued_grace_seconds: int = 120) -> di
         submission_execute_task.delay(submission_id=str(pk))
     Submission.objects.filter(pk__in=lost_ids).update(queued_at=now)
     return {"failed": failed, "requeued": requeued, "redelivered": len(lost_ids)}
+
+
+@dataclass(frozen=True)
+class MeterGrant:
+    """What one execution may use of a metered service: ``allowance`` of the ``budget``, after
+    ``previously_used`` by the learner's earlier executions of the same variant."""
+
+    meter_id: int
+    budget: int
+    previously_used: int
+    allowance: int
+
+    def params(self) -> dict[str, int]:
+        return {"budget": self.budget, "previously_used": self.previously_used, "allowance": self.allowance}
+
+
+def variant_key(variant: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(variant, sort_keys=True).encode()).hexdigest()[:32]
+
+
+@transaction.atomic
+def meter_reserve(
+    *, learner_id: int, lab: Lab, service: str, variant: dict[str, Any], budget: int
+) -> MeterGrant:
+    """Reserve everything left of the learner's budget for one execution (a concurrent
+    execution then gets nothing). Call ``meter_settle`` with what was served."""
+    meter, _ = ServiceMeter.objects.get_or_create(
+        learner_id=learner_id,
+        lab=lab,
+        service=service,
+        variant_key=variant_key(variant),
+        defaults={"budget": budget},
+    )
+    meter = ServiceMeter.objects.select_for_update().get(pk=meter.pk)
+    allowance = max(budget - meter.used, 0)
+    grant = MeterGrant(meter_id=meter.pk, budget=budget, previously_used=meter.used, allowance=allowance)
+    meter.used += allowance
+    meter.budget = budget
+    meter.save(update_fields=["used", "budget", "updated_at"])
+    return grant
+
+
+def meter_settle(*, grant: MeterGrant, served: int | None) -> None:
+    """Give back the part of the reservation the execution did not use. ``served`` None (the
+    service left no readable report) keeps the whole reservation spent."""
+    if served is None:
+        return
+    unused = grant.allowance - min(max(served, 0), grant.allowance)
+    if unused:
+        ServiceMeter.objects.filter(pk=grant.meter_id, used__gte=unused).update(used=F("used") - unused)
