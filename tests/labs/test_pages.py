@@ -92,3 +92,23 @@ def test_starter_notebook_downloads(client, lab):
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment")
     assert b'"nbformat": 4' in response.content
+
+
+def test_detail_says_the_labs_limits_and_the_isolation_mode(client, learner, lab, settings):
+    settings.SANDBOX_MEMORY_MB = 1024  # the operator's ceiling wins over the manifest's 2048
+    client.force_login(learner)
+    page = client.get("/labs/adversarial-examples/").content.decode()
+    assert "1024 MB of memory for everything it starts" in page
+    assert 'data-isolation="cgroup"' in page
+
+    settings.SANDBOX_ISOLATION = "single-user"
+    page = client.get("/labs/adversarial-examples/").content.decode()
+    assert 'data-isolation="single-user"' in page
+    assert "Single-user mode" in page
+
+
+def test_detail_warns_when_labs_cannot_run_here(client, learner, lab, settings):
+    settings.SANDBOX_ISOLATION = "sometimes"
+    client.force_login(learner)
+    page = client.get("/labs/adversarial-examples/").content.decode()
+    assert "MLRANGE_SANDBOX_ISOLATION is &#x27;sometimes&#x27;" in page

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from mlrange.accounts.selectors import user_from_request
 from mlrange.common.exceptions import ApplicationError
-from mlrange.labs import content, selectors, services
+from mlrange.labs import content, registry, runner, selectors, services
 from mlrange.labs.models import Lab, Submission
 
 
@@ -45,6 +45,9 @@ def _detail_context(
         "code": pack.starter_code if code is None else code,
         "history": history,
         "error": error,
+        "limits": runner.lab_limits(registry.get_lab(lab.slug)),
+        "isolation": runner.isolation_mode(),
+        "sandbox_problem": runner.sandbox_problem(),
     }
 
 

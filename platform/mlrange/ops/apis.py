@@ -9,6 +9,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from mlrange.labs import runner
+
 
 class HealthApi(APIView):
     permission_classes = [AllowAny]
@@ -18,11 +20,36 @@ class HealthApi(APIView):
         tags=["ops"],
         responses=inline_serializer(
             "Health",
-            {"database": serializers.CharField(), "broker": serializers.CharField()},
+            {
+                "database": serializers.CharField(),
+                "broker": serializers.CharField(),
+                "sandbox": inline_serializer(
+                    "SandboxHealth",
+                    {
+                        "isolation": serializers.ChoiceField(choices=runner.ISOLATION_MODES),
+                        "description": serializers.CharField(),
+                        "labs_available": serializers.BooleanField(),
+                        "problem": serializers.CharField(allow_null=True),
+                    },
+                ),
+            },
         ),
     )
     def get(self, request: Request) -> Response:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         broker = settings.CELERY_BROKER_URL.split("://", 1)[0]
-        return Response({"database": connection.vendor, "broker": broker})
+        isolation = runner.isolation_mode()
+        problem = runner.sandbox_problem()
+        return Response(
+            {
+                "database": connection.vendor,
+                "broker": broker,
+                "sandbox": {
+                    "isolation": isolation["mode"],
+                    "description": isolation["description"],
+                    "labs_available": problem is None,
+                    "problem": problem,
+                },
+            }
+        )
