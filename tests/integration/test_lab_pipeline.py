@@ -222,3 +222,36 @@ def test_second_delivery_of_a_finished_submission_changes_nothing(loaded, client
     services.submission_execute(submission_id=submission_id, worker="late-worker")
     submission = Submission.objects.get(pk=submission_id)
     assert (submission.status, submission.message, submission.deliveries) == ("completed", "first", 0)
+
+
+def _holder_pid(submission_id: str) -> int:
+    return int(Submission.objects.get(pk=submission_id).worker.rpartition(":")[2])
+
+
+def test_a_submission_that_loses_its_worker_twice_is_failed_and_the_worker_serves_on(
+    loaded, lab_worker, client_for
+):
+    """A poison message: each delivery's worker process is killed mid-run. The redelivery is
+    taken over at once (no waiting for the sweeper), once; the second loss finalises it."""
+    worker = lab_worker(preload="import numpy")
+    client = client_for("ada")
+    submission_id = _submit(client, code="import time\ntime.sleep(60)", mode="run")
+    assert wait_for(lambda: Submission.objects.get(pk=submission_id).status == "running", timeout=60)
+    first_pid = _holder_pid(submission_id)
+    os.kill(first_pid, signal.SIGKILL)  # the prefork child; Celery's main process survives
+    assert wait_for(
+        lambda: (
+            Submission.objects.get(pk=submission_id).deliveries == 2
+            and _holder_pid(submission_id) != first_pid
+        ),
+        timeout=90,
+    ), worker.output()[-3000:]
+    os.kill(_holder_pid(submission_id), signal.SIGKILL)
+
+    submission = _final(submission_id)
+
+    assert submission.status == Submission.Status.ERROR
+    assert "stopped twice" in submission.message
+    assert submission.deliveries == 2
+    after = _final(_submit(client, code="print('still serving')", mode="run"))
+    assert after.status == Submission.Status.COMPLETED

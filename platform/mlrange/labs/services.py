@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -202,11 +203,74 @@ def submission_finish(*, submission_id: str, delivery: int, outcome: Outcome) ->
     return updated == 1
 
 
+WORKER_LOST_TWICE = (
+    "The worker process running your code stopped twice before it finished (it was killed or hung), "
+    "so it was not run a third time (to protect other learners' runs). If your code uses a lot of memory, processes or "
+    "output, reduce that and submit again; otherwise this is a platform problem: please try later."
+)
+
+
+def worker_id(*, host: str, pid: int) -> str:
+    """How a claim records who runs a submission: ``host:pid`` of the worker process."""
+    return f"{host}:{pid}"
+
+
+def submission_take_over_lost(*, submission_id: str, worker: str) -> int | None:
+    """A redelivered submission whose worker process died mid-run (same host, pid gone): take
+    it over once more, or finalise it as failed after MAX_DELIVERIES. Returns the new delivery
+    number, or None when there is nothing to run (not running, or its worker may be alive)."""
+    row = (
+        Submission.objects.filter(pk=submission_id, status=Submission.Status.RUNNING)
+        .values("worker", "deliveries")
+        .first()
+    )
+    if row is None:
+        return None
+    holder, deliveries = str(row["worker"]), int(row["deliveries"])
+    holder_host, _, holder_pid = holder.rpartition(":")
+    host = worker.rpartition(":")[0]
+    if holder_host != host or not holder_pid.isdigit() or _process_alive(int(holder_pid)):
+        return None  # another host's worker: the sweeper decides at the deadline
+    same_delivery = Submission.objects.filter(
+        pk=submission_id, status=Submission.Status.RUNNING, deliveries=deliveries, worker=holder
+    )
+    now = timezone.now()
+    if deliveries >= MAX_DELIVERIES:
+        if same_delivery.update(status=Submission.Status.ERROR, message=WORKER_LOST_TWICE, finished_at=now):
+            logger.warning("submission %s lost its worker %d times; failed", submission_id, deliveries)
+        return None
+    taken = same_delivery.update(
+        started_at=now,
+        deadline_at=now + timedelta(seconds=settings.LABS_SUBMISSION_DEADLINE),
+        deliveries=F("deliveries") + 1,
+        worker=worker[:200],
+    )
+    if not taken:
+        return None
+    logger.warning("submission %s: its worker %s died mid-run; running it once more", submission_id, holder)
+    return deliveries + 1
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def submission_execute(*, submission_id: str, worker: str) -> None:
-    """Claim, run in the sandbox, grade, record. Running it twice changes nothing more."""
+    """Claim, run in the sandbox, grade, record. Running it twice changes nothing more.
+
+    A redelivery after the worker process died mid-run (Celery requeues it: late ack, reject on
+    worker lost) is taken over at once, at most MAX_DELIVERIES deliveries in all."""
     from mlrange.labs import runner
 
     delivery = submission_claim(submission_id=submission_id, worker=worker)
+    if delivery is None:
+        delivery = submission_take_over_lost(submission_id=submission_id, worker=worker)
     if delivery is None:
         logger.info("submission %s not queued any more; nothing to do", submission_id)
         return
@@ -240,8 +304,7 @@ def submissions_sweep(*, now: Any = None, queued_grace_seconds: int = 120) -> di
     failed = stuck.filter(deliveries__gte=MAX_DELIVERIES).update(
         status=Submission.Status.ERROR,
         finished_at=now,
-        message="The worker running your code stopped twice before it finished. "
-        "This is a platform problem, not your code's; please submit again later.",
+        message=WORKER_LOST_TWICE,
     )
     requeue_ids = list(stuck.filter(deliveries__lt=MAX_DELIVERIES).values_list("pk", flat=True))
     requeued = Submission.objects.filter(pk__in=requeue_ids, status=Submission.Status.RUNNING).update(

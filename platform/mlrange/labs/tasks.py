@@ -1,5 +1,6 @@
 """Celery tasks for labs: they take ids, call services, and are safe to run twice."""
 
+import os
 import socket
 
 from celery import shared_task
@@ -15,7 +16,8 @@ from mlrange.labs import services
     time_limit=settings.LABS_SUBMISSION_DEADLINE + 30,
 )
 def submission_execute_task(*, submission_id: str) -> None:
-    services.submission_execute(submission_id=submission_id, worker=socket.gethostname())
+    worker = services.worker_id(host=socket.gethostname(), pid=os.getpid())
+    services.submission_execute(submission_id=submission_id, worker=worker)
 
 
 @shared_task(soft_time_limit=60, time_limit=90)
