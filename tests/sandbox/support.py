@@ -19,13 +19,16 @@ def short_run_dir() -> Path:
     return Path(tempfile.mkdtemp(prefix="mlrs-", dir="/tmp"))
 
 
-def sandbox_config(run_dir: Path, *, preload: str = "import numpy", **limits: float) -> SandboxConfig:
+def sandbox_config(
+    run_dir: Path, *, preload: str = "import numpy", kernel_template: bool = False, **limits: float
+) -> SandboxConfig:
     """A config for tests; skips (or fails with MLRANGE_REQUIRE_SANDBOX=1) when unusable."""
     config = SandboxConfig(
         runtime=RUNTIME,
         run_dir=run_dir,
         limits=SandboxLimits(**{"wall_timeout_s": 20.0, **limits}),  # type: ignore[arg-type]
         preload=preload,
+        kernel_template=kernel_template,
     )
     try:
         sandbox_check(config)

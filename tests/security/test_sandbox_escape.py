@@ -27,10 +27,11 @@ pytestmark = pytest.mark.sandbox
 FAKE_SECRET = f"mlrange-fake-secret-{uuid.uuid4().hex}"
 
 
-@pytest.fixture(scope="module")
-def config() -> Iterator[SandboxConfig]:
+@pytest.fixture(scope="module", params=["jailed", "template"])
+def config(request: pytest.FixtureRequest) -> Iterator[SandboxConfig]:
+    """Every attack against both kinds of kernel: one jail each, and forked from a template."""
     run_dir = short_run_dir()
-    yield sandbox_config(run_dir, tmpfs_mb=96)
+    yield sandbox_config(run_dir, kernel_template=request.param == "template", tmpfs_mb=96)
     shutil.rmtree(run_dir, ignore_errors=True)
 
 
@@ -106,6 +107,8 @@ def test_host_files_are_invisible(pool: KernelPool) -> None:
         "lib64",
         "opt",
         "proc",
+        "run",  # /run/kernel: the kernel's private 1 MiB tmpfs for its sockets
+        "lab-services",  # services' sockets (read-only; a template makes it for every kernel)
         "sbin",
         "tmp",
         "usr",
@@ -122,9 +125,12 @@ def test_kernels_run_as_an_unprivileged_host_uid_without_capabilities(
         try:
             cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
             status = (entry / "status").read_text()
+            comm = (entry / "comm").read_text().strip()
         except OSError:
             continue
-        if "ipykernel_launcher" in cmdline and str(config.run_dir) in cmdline:
+        jailed = "ipykernel_launcher" in cmdline and str(config.run_dir) in cmdline
+        forked = comm == "mlrange-kernel"  # a kernel forked from a template keeps its cmdline
+        if jailed or forked:
             fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
             kernels.append((fields["Uid"].split(), fields["CapEff"].strip(), fields["CapPrm"].strip()))
 

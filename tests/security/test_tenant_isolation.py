@@ -36,10 +36,12 @@ LIMIT_MB = 512
 SLACK_MB = 16  # page-granular accounting, the kernel's own slab
 
 
-@pytest.fixture(scope="module")
-def config() -> Iterator[SandboxConfig]:
+@pytest.fixture(scope="module", params=["jailed", "template"])
+def config(request: pytest.FixtureRequest) -> Iterator[SandboxConfig]:
+    """Every bound for both kinds of kernel: one jail each, and forked from a template."""
     run_dir = short_run_dir()
-    yield sandbox_config(run_dir, memory_mb=2048, wall_timeout_s=60.0)
+    template = request.param == "template"
+    yield sandbox_config(run_dir, kernel_template=template, memory_mb=2048, wall_timeout_s=60.0)
     shutil.rmtree(run_dir, ignore_errors=True)
 
 

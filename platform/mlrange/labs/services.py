@@ -204,9 +204,10 @@ def submission_finish(*, submission_id: str, delivery: int, outcome: Outcome) ->
 
 
 WORKER_LOST_TWICE = (
-    "The worker process running your code stopped twice before it finished (it was killed or hung), "
-    "so it was not run a third time (to protect other learners' runs). If your code uses a lot of memory, processes or "
-    "output, reduce that and submit again; otherwise this is a platform problem: please try later."
+    "The worker process running your code stopped twice before it finished (it was killed or "
+    "hung), so it was not run a third time (to protect other learners' runs). If your code uses a "
+    "lot of memory, processes or output, reduce that and submit again; otherwise this is a "
+    "platform problem: please try later."
 )
 
 

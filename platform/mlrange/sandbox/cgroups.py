@@ -152,6 +152,11 @@ class ExecutionCgroup:
         files = [str(path) for path in self.procs_files]
         return [_SHELL, "-c", _ENTER_SCRIPT, "mlrange-cgroup", str(len(files)), *files, *argv]
 
+    def add_pid(self, pid: int) -> None:
+        """Move a process (and the children it starts from now on) into this cgroup."""
+        for path in self.procs_files:
+            _write(path, str(pid))
+
     def set_limits(self, limits: CgroupLimits) -> None:
         """Apply ``limits`` (e.g. a lab's own, when a warm kernel is handed to an execution)."""
         memory = self.dirs["memory"]

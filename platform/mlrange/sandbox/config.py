@@ -62,6 +62,9 @@ class SandboxConfig:
     where none can be created. ``single-user``: rlimits only, per process: an operator's
     explicit choice for a machine with one learner (one execution can then use
     ``max_processes`` times ``memory_mb``)."""
+    kernel_template: bool = False
+    """Fork warm kernels from a template that imported the preload once (mlrange.sandbox.template)
+    instead of starting each in a fresh jail. Needs cgroup isolation and the seccomp filter."""
     lab_services: bool = False
     """Give every kernel a services folder, read-only at /lab-services, where lab services
     (mlrange.sandbox.services, each in its own jail) put their sockets. Off by default."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import shutil
 import signal
 import stat
@@ -27,7 +28,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol
 
 from mlrange.sandbox.cgroups import CgroupLimits, CgroupRoot, ExecutionCgroup
 from mlrange.sandbox.config import SandboxConfig, SandboxLimits
@@ -63,6 +64,12 @@ class Jail:
     chdir: str = WORK_DIR
     tmpfs: Mapping[str, int] = field(default_factory=dict)
     """Extra private tmpfs mounts: sandbox path -> size in MiB (mounted before the binds)."""
+    dirs: tuple[str, ...] = ()
+    """Empty folders to create (mount points for what a kernel template's children mount)."""
+    is_template: bool = False
+    """A kernel template (mlrange.sandbox.template): root *of its own user namespace* with
+    its capabilities, so that it can give each forked kernel fresh namespaces; no seccomp
+    filter (each child loads it itself before any learner byte runs). Runs only our code."""
 
 
 def is_root() -> bool:
@@ -112,10 +119,11 @@ def _ensure_private_folder(path: Path, mode: int) -> None:
         os.chmod(path, mode, follow_symlinks=False)
 
 
-def make_private_dir(config: SandboxConfig, prefix: str) -> Path:
-    """A fresh folder under ``run_dir``, mode 0700, owned by the sandbox uid when we are root."""
+def make_private_dir(config: SandboxConfig, prefix: str, parent: Path | None = None) -> Path:
+    """A fresh folder under ``run_dir`` (or ``parent`` below it), mode 0700, owned by the
+    sandbox uid when we are root."""
     prepare_run_root(config)
-    path = Path(tempfile.mkdtemp(prefix=prefix, dir=config.run_dir))
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir=parent or config.run_dir))
     path.chmod(0o700)
     if is_root():
         os.chown(path, config.sandbox_uid, config.sandbox_gid)
@@ -216,11 +224,13 @@ def jail_argv(
         "--unshare-ipc",
         "--unshare-uts",
         "--unshare-cgroup-try",
-        "--disable-userns",
-        "--uid",
-        str(config.sandbox_uid),
-        "--gid",
-        str(config.sandbox_gid),
+    ]
+    if jail.is_template:
+        # Root of its own user namespace only (host uid: still the unprivileged sandbox uid).
+        argv += ["--uid", "0", "--gid", "0", "--cap-add", "ALL"]
+    else:
+        argv += ["--disable-userns", "--uid", str(config.sandbox_uid), "--gid", str(config.sandbox_gid)]
+    argv += [
         "--hostname",
         "sandbox",
         "--die-with-parent",
@@ -237,6 +247,8 @@ def jail_argv(
     argv += ["--size", tmpfs_bytes, "--tmpfs", WORK_DIR]
     for target, size_mb in jail.tmpfs.items():
         argv += ["--size", str(size_mb * 2**20), "--tmpfs", target]
+    for target in jail.dirs:
+        argv += ["--dir", target]
     for target, source in jail.ro_binds.items():
         argv += ["--ro-bind", str(source), target]
     for target, source in jail.rw_binds.items():
@@ -258,6 +270,7 @@ def jail_spawn(
     stderr: int | IO[bytes] = subprocess.DEVNULL,
     cgroup: ExecutionCgroup | None = None,
     info_fd: int | None = None,
+    pass_fds: tuple[int, ...] = (),
 ) -> subprocess.Popen[bytes]:
     """Start ``jail`` and return its process (setpriv execs bwrap: same pid).
 
@@ -277,14 +290,14 @@ def jail_spawn(
             "to run rather than run with a weaker sandbox"
         )
     seccomp_fd: int | None = None
-    if program is not None:
+    if program is not None and not jail.is_template:
         seccomp_fd = os.memfd_create("mlrange-seccomp", 0)
         os.write(seccomp_fd, program)
         os.lseek(seccomp_fd, 0, os.SEEK_SET)
     argv = jail_argv(config, jail, seccomp_fd=seccomp_fd, info_fd=info_fd)
     if cgroup is not None:
         argv = cgroup.wrap_argv(argv)
-    fds = tuple(fd for fd in (seccomp_fd, info_fd) if fd is not None)
+    fds = tuple(fd for fd in (seccomp_fd, info_fd) if fd is not None) + pass_fds
     try:
         return subprocess.Popen(
             argv,
@@ -316,9 +329,52 @@ def cgroup_limits(limits: SandboxLimits) -> CgroupLimits:
     )
 
 
-def jail_kill(process: subprocess.Popen[bytes]) -> None:
-    """SIGKILL the sandbox (bwrap's pid 1 inside dies, and with it every process it holds)."""
+class SandboxProcess(Protocol):
+    """What the sandbox code needs of a process: a Popen, or a PidfdProcess."""
+
+    pid: int
+
+    def poll(self) -> int | None: ...
+    def wait(self, timeout: float | None = None) -> int: ...
+    def kill(self) -> None: ...
+
+
+class PidfdProcess:
+    """A process this one did not start (a kernel forked by a template), held by a pidfd so
+    that signals can never reach a recycled pid. ``returncode`` is -9 once it is gone."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+        self._fd: int | None = os.pidfd_open(pid)
+
+    def poll(self) -> int | None:
+        if self.returncode is None and self._fd is not None and select.select([self._fd], [], [], 0)[0]:
+            self._gone()
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None and self._fd is not None:
+            if not select.select([self._fd], [], [], timeout)[0]:
+                raise subprocess.TimeoutExpired(f"pid {self.pid}", timeout or 0)
+            self._gone()
+        return -9 if self.returncode is None else self.returncode
+
+    def kill(self) -> None:
+        if self.returncode is None and self._fd is not None:
+            with contextlib.suppress(ProcessLookupError):
+                signal.pidfd_send_signal(self._fd, signal.SIGKILL)
+
+    def _gone(self) -> None:
+        self.returncode = -9
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def jail_kill(process: SandboxProcess) -> None:
+    """SIGKILL the sandbox (its pid 1 dies, and with it every process its namespace holds)."""
     if process.poll() is None:
         with contextlib.suppress(ProcessLookupError):
-            os.kill(process.pid, signal.SIGKILL)
+            process.kill()
     process.wait()

@@ -24,6 +24,7 @@ import logging
 import os
 import secrets
 import select
+import socket
 import subprocess
 import time
 from collections.abc import Callable, Sequence
@@ -39,6 +40,8 @@ from mlrange.sandbox.errors import SandboxError
 from mlrange.sandbox.jail import (
     WORK_DIR,
     Jail,
+    PidfdProcess,
+    SandboxProcess,
     cgroup_limits,
     give_to_sandbox,
     jail_cgroup,
@@ -50,6 +53,7 @@ from mlrange.sandbox.jail import (
 from mlrange.sandbox.outputs import OutputCollector, OutputLimitExceededError
 from mlrange.sandbox.results import ArtifactSpec, ExecutionResult, ExecutionStatus
 from mlrange.sandbox.services import SERVICES_DIR, RunningService, ServiceSpec, start_services
+from mlrange.sandbox.template import KernelTemplate, TemplateError, receive_credentials
 from mlrange.sandbox.zmtp import (
     ConnectionClosedError,
     MessageTooLargeError,
@@ -88,7 +92,7 @@ class SandboxedKernel:
         self.run_dir = run_dir  # host folder holding only the connection file (bound read-only)
         # Bound read-only at /lab-services: lab services (own jails) put their sockets here.
         self.services_dir = services_dir
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: SandboxProcess | None = None
         self.cgroup: ExecutionCgroup | None = None
         self.sandbox_pid: int | None = None
         self._log_fd: int | None = None
@@ -101,15 +105,19 @@ class SandboxedKernel:
     # Life cycle ---------------------------------------------------------------------------
 
     @classmethod
-    def start(cls, config: SandboxConfig, *, timeout: float = 60.0) -> SandboxedKernel:
-        """Start a kernel in its own cgroup, wait until it answers, run ``config.preload``.
+    def start(
+        cls, config: SandboxConfig, *, timeout: float = 60.0, template: KernelTemplate | None = None
+    ) -> SandboxedKernel:
+        """Start a kernel in its own cgroup, wait until it answers, run ``config.preload``
+        (or fork it from ``template``, which has imported the preload already).
         Call from a thread that outlives the kernel (bwrap ``--die-with-parent``).
         Raises KernelStartError, or SandboxUnavailableError when no sandbox can be made."""
         run_dir = make_private_dir(config, "k")
         services_dir = None
         if config.lab_services:
             try:
-                services_dir = make_private_dir(config, "s")
+                parent = template.services_root if template is not None else None
+                services_dir = make_private_dir(config, "s", parent=parent)
             except BaseException:
                 remove_private_dir(run_dir)
                 raise
@@ -117,16 +125,55 @@ class SandboxedKernel:
         try:
             kernel.cgroup = jail_cgroup(config, config.limits, prefix="k")
             deadline = time.monotonic() + timeout
-            kernel._launch(deadline)
+            if template is not None:
+                kernel._fork_from(template, deadline)
+            else:
+                kernel._launch(deadline)
             kernel._wait_ready(deadline)
-            kernel._preload(time.monotonic() + timeout)
+            if template is None:
+                kernel._preload(time.monotonic() + timeout)
         except BaseException:
             kernel.destroy()
             raise
         return kernel
 
-    def _launch(self, deadline: float) -> None:
-        connection = {
+    def _fork_from(self, template: KernelTemplate, deadline: float) -> None:
+        """Fork from the template: place the child in this kernel's cgroup before it unshares,
+        learn the host pid of the kernel (pid 1 of its namespaces) from its credentials."""
+        self._log_fd = os.memfd_create("mlrange-kernel-log", os.MFD_CLOEXEC)
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            ours.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+            request = template.request_for(
+                connection=self._connection(),
+                limits=self.config.limits,
+                services_name=None if self.services_dir is None else self.services_dir.name,
+            )
+            template.fork(request, channel_fd=theirs.fileno(), log_fd=self._log_fd)
+            theirs.close()
+            message, keeper = receive_credentials(ours, deadline - time.monotonic())
+            if keeper is None or "error" in message:
+                raise KernelStartError(f"the template's child failed: {message.get('error', 'no pid')}")
+            if self.cgroup is not None:
+                self.cgroup.add_pid(keeper)
+            ours.send(b'{"placed": true}')
+            message, kernel_pid = receive_credentials(ours, deadline - time.monotonic())
+            if kernel_pid is None or "error" in message:
+                raise KernelStartError(f"the forked kernel failed: {message.get('error', 'no pid')}")
+            self.sandbox_pid = kernel_pid
+            self.process = PidfdProcess(kernel_pid)
+            message, _ = receive_credentials(ours, deadline - time.monotonic())
+            if not message.get("ok"):
+                raise KernelStartError(f"the forked kernel failed to confine itself: {message.get('error')}")
+        except (OSError, TemplateError) as exc:
+            raise KernelStartError(f"forking a kernel from the template failed: {exc}") from exc
+        finally:
+            theirs.close()
+            ours.close()
+        self._set_socket_paths()
+
+    def _connection(self) -> dict[str, Any]:
+        return {
             **_PORTS,
             "transport": "ipc",
             "ip": f"{KERNEL_RUN_DIR}/s",
@@ -134,6 +181,14 @@ class SandboxedKernel:
             "signature_scheme": "hmac-sha256",
             "kernel_name": "mlrange",
         }
+
+    def _set_socket_paths(self) -> None:
+        sockets = f"/proc/{self.sandbox_pid}/root{KERNEL_RUN_DIR}/s"
+        self._shell.path = f"{sockets}-{_PORTS['shell_port']}"
+        self._iopub.path = f"{sockets}-{_PORTS['iopub_port']}"
+
+    def _launch(self, deadline: float) -> None:
+        connection = self._connection()
         connection_file = self.run_dir / "c.json"
         connection_file.write_text(json.dumps(connection))
         connection_file.chmod(0o400)
@@ -169,9 +224,7 @@ class SandboxedKernel:
             os.close(info_read)
             if info_write >= 0:
                 os.close(info_write)
-        sockets = f"/proc/{self.sandbox_pid}/root{KERNEL_RUN_DIR}/s"
-        self._shell.path = f"{sockets}-{_PORTS['shell_port']}"
-        self._iopub.path = f"{sockets}-{_PORTS['iopub_port']}"
+        self._set_socket_paths()
 
     def _read_child_pid(self, fd: int, deadline: float) -> int:
         data = b""
@@ -458,7 +511,7 @@ class SandboxedKernel:
         if self.cgroup is not None:
             self.cgroup.kill_all()
 
-    def _process(self) -> subprocess.Popen[bytes]:
+    def _process(self) -> SandboxProcess:
         if self.process is None:
             raise KernelStartError("kernel not launched")
         return self.process

@@ -21,6 +21,7 @@ from mlrange.sandbox.jail import prepare_run_root
 from mlrange.sandbox.kernel import SandboxedKernel
 from mlrange.sandbox.results import ArtifactSpec, ExecutionResult
 from mlrange.sandbox.services import ServiceSpec
+from mlrange.sandbox.template import KernelTemplate
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,8 @@ class KernelPool:
         self._lost = 0
         self._last_start_error = ""
         self._start_seconds: deque[float] = deque(maxlen=50)
+        self._template: KernelTemplate | None = None
+        self._template_lock = threading.Lock()
 
     def start(self) -> None:
         """Start the refill threads; returns at once (kernels warm up in the background)."""
@@ -117,7 +120,7 @@ class KernelPool:
                 self._condition.notify_all()
 
     def shutdown(self) -> None:
-        """Stop refilling and destroy every warm kernel. Idempotent."""
+        """Stop refilling and destroy every warm kernel and the template. Idempotent."""
         with self._condition:
             self._is_closed = True
             self._condition.notify_all()
@@ -128,6 +131,24 @@ class KernelPool:
             self._ready.clear()
         for kernel in kernels:
             kernel.destroy()
+        with self._template_lock:
+            if self._template is not None:
+                self._template.stop()
+                self._template = None
+
+    def _running_template(self) -> KernelTemplate:
+        """The pool's template, (re)started when needed. Called from refill threads only: the
+        template lives as long as the thread that started it (bwrap --die-with-parent)."""
+        with self._template_lock:
+            if self._template is not None and not self._template.is_alive():
+                logger.warning("kernel template died; starting a new one")
+                self._template.stop()
+                self._template = None
+            if self._template is None:
+                template = KernelTemplate(self.config)
+                template.start(timeout=self.start_timeout * 2)
+                self._template = template
+            return self._template
 
     def stats(self) -> dict[str, Any]:
         """Counters: warm, starting, started, served, failed starts, lost warm kernels."""
@@ -142,6 +163,7 @@ class KernelPool:
                 "failed_starts": self._failed_starts,
                 "lost": self._lost,
                 "median_start_s": durations[len(durations) // 2] if durations else None,
+                "template": self._template is not None and self._template.is_alive(),
                 "last_start_error": self._last_start_error,
             }
 
@@ -182,7 +204,8 @@ class KernelPool:
                 self._starting += 1
             began = time.monotonic()
             try:
-                kernel = SandboxedKernel.start(self.config, timeout=self.start_timeout)
+                template = self._running_template() if self.config.kernel_template else None
+                kernel = SandboxedKernel.start(self.config, timeout=self.start_timeout, template=template)
             except Exception as exc:
                 failures += 1
                 logger.warning("sandbox kernel failed to start (%d in a row): %s", failures, exc)

@@ -119,15 +119,17 @@ class RunningService:
         if self._stopped:
             return
         self._stopped = True
-        exited_early = self.process.poll() is not None
-        if exited_early and self.process.returncode != 0:
-            self.error = f"service {self.spec.name} exited early with status {self.process.returncode}"
-        if not exited_early:
+        if self.process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.process.pid, signal.SIGTERM)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=_STOP_GRACE_S)
         jail_kill(self.process)
+        # Stopped by us: killed by SIGTERM/SIGKILL, or a clean exit. Anything else: it died first
+        # (judged by status, not by timing: a crash a moment before stop() must still count).
+        code = self.process.returncode
+        if code not in (0, -signal.SIGTERM, -signal.SIGKILL, 128 + signal.SIGTERM, 128 + signal.SIGKILL):
+            self.error = f"service {self.spec.name} exited early with status {code}"
         self._log.close()
         try:
             self.report = read_report(self.work / "out" / REPORT_NAME)
