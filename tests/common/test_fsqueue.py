@@ -55,17 +55,17 @@ def queue_dir(tmp_path: Path, monkeypatch) -> Path:
 
 
 def test_publish_writes_nothing_into_the_in_folder_before_the_message_is_whole(queue_dir, monkeypatch):
-    real_fsync = os.fsync
+    real_write = fsqueue._write_new
     seen_while_writing: list[list[str]] = []
 
-    def fsync_spy(fd: int) -> None:
+    def write_spy(path, data) -> None:  # the file is whole in staging, not yet renamed in
+        real_write(path, data)
         seen_while_writing.append(_messages(queue_dir / "in"))
-        real_fsync(fd)
 
     with _connection(queue_dir) as conn:
         queue = conn.SimpleQueue(QUEUE)
         with monkeypatch.context() as patch:
-            patch.setattr(fsqueue.os, "fsync", fsync_spy)
+            patch.setattr(fsqueue, "_write_new", write_spy)
             queue.put({"n": 1, "pad": "x" * 100_000})
         [name] = _messages(queue_dir / "in")
         assert seen_while_writing == [[]]
@@ -207,17 +207,17 @@ def test_store_processed_keeps_a_copy_of_each_delivered_message(queue_dir):
 
 def test_exchange_table_appears_whole_and_keeps_every_binding(queue_dir, monkeypatch):
     table = queue_dir / "control" / f"{QUEUE}.exchange"
-    real_fsync = os.fsync
+    real_write = fsqueue._write_new
     table_seen_while_writing: list[bool] = []
 
-    def fsync_spy(fd: int) -> None:
+    def write_spy(path, data) -> None:
+        real_write(path, data)
         table_seen_while_writing.append(table.exists())
-        real_fsync(fd)
 
     with _connection(queue_dir) as first, _connection(queue_dir) as second:
         first.default_channel.exchange_declare(exchange=QUEUE, type="direct")
         with monkeypatch.context() as patch:
-            patch.setattr(fsqueue.os, "fsync", fsync_spy)
+            patch.setattr(fsqueue, "_write_new", write_spy)
             first.default_channel.queue_bind("a", exchange=QUEUE, routing_key="a")
         second.default_channel.queue_bind("b", exchange=QUEUE, routing_key="b")
     assert table_seen_while_writing == [False]

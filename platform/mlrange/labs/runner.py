@@ -102,6 +102,7 @@ def sandbox_config(*, limits: SandboxLimits | None = None, kernel: str = "torch"
         preload=settings.SANDBOX_LIGHT_PRELOAD if kernel == "light" else settings.SANDBOX_PRELOAD,
         lab_services=True,
         isolation=settings.SANDBOX_ISOLATION,
+        kernel_template=settings.SANDBOX_KERNEL_TEMPLATE and settings.SANDBOX_ISOLATION == "cgroup",
     )
 
 

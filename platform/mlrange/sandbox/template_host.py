@@ -33,6 +33,7 @@ import base64
 import contextlib
 import ctypes
 import fcntl
+import importlib
 import json
 import os
 import random
@@ -62,6 +63,18 @@ SECBITS_LOCKED_NOROOT = 0x3F  # NOROOT, NO_SETUID_FIXUP, KEEP_CAPS: each set or 
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 MAX_FDS = 4
+_KERNEL_MODULES = (
+    "ipykernel.kernelapp",
+    "ipykernel.ipkernel",
+    "ipykernel.zmqshell",
+    "ipykernel.debugger",
+    "IPython.core.completer",
+    "IPython.core.interactiveshell",
+    "pdb",
+    "faulthandler",
+    "tornado.ioloop",
+    "tornado.platform.asyncio",
+)
 
 
 class _SockFilterProg(ctypes.Structure):
@@ -260,7 +273,9 @@ def main() -> int:
     started = time.monotonic()
     try:
         exec(compile(preload, "<preload>", "exec"), {})  # noqa: S102 -- the operator's preload, trusted
-        import ipykernel.kernelapp  # noqa: F401 -- imported once here, for every forked kernel
+        for module in _KERNEL_MODULES:  # what IPKernelApp.initialize would import in every child
+            with contextlib.suppress(ImportError):
+                importlib.import_module(module)
     except BaseException:
         _send(control, {"error": traceback.format_exc(limit=3)[-1500:]})
         return 1
