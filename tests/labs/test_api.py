@@ -1,6 +1,8 @@
 """The labs API: validation with messages that say what to fix, limits, and who may see what."""
 
 import json
+import threading
+import time
 from datetime import timedelta
 
 import nbformat
@@ -8,6 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from mlrange.labs.models import Submission
 from tests.factories import UserFactory
@@ -184,3 +187,40 @@ def test_graded_submissions_per_lab_are_rate_limited_with_retry_after(learner_cl
         created_at=timezone.now() - timedelta(hours=1, seconds=1)
     )
     assert learner_client.post(URL, {"mode": "grade", "code": "x = 1"}, format="json").status_code == 202
+
+
+@pytest.mark.django_db(transaction=True)
+def test_wait_answers_the_moment_the_submission_is_final(learner_client, lab):
+    created = learner_client.post(URL, {"mode": "run", "code": "print(1)"}, format="json").json()
+
+    def finish_soon() -> None:
+        time.sleep(0.3)
+        Submission.objects.filter(pk=created["id"]).update(status=Submission.Status.COMPLETED)
+
+    finisher = threading.Thread(target=finish_soon)
+    finisher.start()
+    body = learner_client.get(f"/api/v1/submissions/{created['id']}/?wait=20").json()
+    finisher.join()
+
+    assert body["status"] == "completed"  # not "queued": the request waited for the result
+
+
+def test_wait_gives_up_with_the_current_state(learner_client, lab):
+    created = learner_client.post(URL, {"mode": "run", "code": "print(1)"}, format="json").json()
+    body = learner_client.get(f"/api/v1/submissions/{created['id']}/?wait=0.2").json()
+    assert body["status"] == "queued"
+
+
+@pytest.mark.parametrize("wait", ["-1", "31", "soon"])
+def test_wait_out_of_range_is_a_400_that_says_so(learner_client, lab, wait):
+    created = learner_client.post(URL, {"mode": "run", "code": "print(1)"}, format="json").json()
+    response = learner_client.get(f"/api/v1/submissions/{created['id']}/?wait={wait}")
+    assert response.status_code == 400
+    assert "wait" in response.json()
+
+
+def test_waiting_on_another_learners_submission_is_a_404(learner_client, lab):
+    other = APIClient()
+    other.force_authenticate(UserFactory.create())
+    created = other.post(URL, {"mode": "run", "code": "print(1)"}, format="json").json()
+    assert learner_client.get(f"/api/v1/submissions/{created['id']}/?wait=1").status_code == 404

@@ -33,7 +33,8 @@ def test_form_post_creates_submission_and_redirects_to_it(client, learner, lab):
     assert response["Location"] == f"/labs/submissions/{submission.pk}/"
     page = client.get(response["Location"]).content.decode()
     assert "position 1 in the queue" in page
-    assert 'hx-trigger="every 1s"' in page
+    assert "?wait=1" in page  # a long poll, asked again as soon as each answer arrives
+    assert 'hx-trigger="load delay:50ms"' in page
 
 
 @override_settings(LABS_MAX_IN_FLIGHT=0)

@@ -199,15 +199,33 @@ class SubmissionListApi(APIView):
 class SubmissionDetailApi(APIView):
     permission_classes = [IsAuthenticated]
 
+    class QuerySerializer(serializers.Serializer[dict[str, object]]):
+        wait = serializers.FloatField(
+            required=False,
+            min_value=0,
+            max_value=selectors.WAIT_MAX_S,
+            help_text="Seconds to wait for the result before answering (a long poll, at most 30): "
+            "the answer comes the moment the submission is final.",
+        )
+
     @extend_schema(
         summary="Status, score, feedback and outputs of one of your submissions",
         tags=["labs"],
+        parameters=[QuerySerializer],
         responses=SubmissionSerializer,
     )
     def get(self, request: Request, submission_id: UUID) -> Response:
         user = user_from_request(request)
+        query = self.QuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        wait = float(query.validated_data.get("wait", 0.0))
         try:
-            submission = selectors.submission_get_for_learner(learner=user, submission_id=submission_id)
+            if wait > 0:
+                submission = selectors.submission_wait(
+                    learner=user, submission_id=submission_id, timeout=wait
+                )
+            else:
+                submission = selectors.submission_get_for_learner(learner=user, submission_id=submission_id)
         except Submission.DoesNotExist as exc:
             raise Http404 from exc
         return Response(SubmissionSerializer(submission).data)

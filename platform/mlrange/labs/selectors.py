@@ -1,5 +1,6 @@
 """Reads for labs and submissions. Another learner's submission is simply not found."""
 
+import time
 from datetime import datetime
 
 from django.db.models import QuerySet
@@ -26,6 +27,34 @@ def submission_list_for_learner(*, learner: User, lab: Lab | None = None) -> Que
     if lab is not None:
         qs = qs.filter(lab=lab)
     return qs.defer("cells", "outputs")
+
+
+WAIT_POLL_S = 0.02
+WAIT_MAX_S = 30.0
+
+
+def submission_wait(
+    *, learner: User, submission_id: object, timeout: float, until_final: bool = True
+) -> Submission:
+    """The learner's submission once it is final (or, ``until_final=False``, once its status
+    differs from the one it had at the start), or as it is after ``timeout`` seconds.
+
+    A long poll: one indexed single-column query every 20 ms while waiting, so a client is told
+    the moment the worker records the result instead of polling over HTTP. Raises
+    Submission.DoesNotExist for anyone else's submission.
+    """
+    submission = submission_get_for_learner(learner=learner, submission_id=submission_id)
+    deadline = time.monotonic() + min(max(timeout, 0.0), WAIT_MAX_S)
+    first_status = submission.status
+    rows = Submission.objects.filter(pk=submission.pk).values_list("status", flat=True)
+    while time.monotonic() < deadline:
+        status = rows.first()
+        if status in Submission.FINAL_STATUSES or (not until_final and status != first_status):
+            break
+        time.sleep(WAIT_POLL_S)
+    else:
+        return submission
+    return submission_get_for_learner(learner=learner, submission_id=submission_id)
 
 
 def submission_in_flight_count(*, learner: User) -> int:

@@ -12,6 +12,8 @@ from mlrange.common.exceptions import ApplicationError
 from mlrange.labs import content, registry, runner, selectors, services
 from mlrange.labs.models import Lab, Submission
 
+STATUS_WAIT_S = 10.0
+
 
 def _lab_or_404(slug: str) -> Lab:
     try:
@@ -103,8 +105,16 @@ def submission_detail(request: HttpRequest, submission_id: UUID) -> HttpResponse
 
 @login_required
 def submission_status(request: HttpRequest, submission_id: UUID) -> HttpResponse:
-    """The live part of the submission page, polled by htmx until the submission is final."""
+    """The live part of the submission page: htmx asks again as soon as each answer arrives, and
+    the server holds the request until the status changes (a long poll, up to 10 s)."""
     submission = _own_submission(request, submission_id)
+    if request.GET.get("wait") == "1" and not submission.is_final:
+        submission = selectors.submission_wait(
+            learner=user_from_request(request),
+            submission_id=submission.pk,
+            timeout=STATUS_WAIT_S,
+            until_final=False,
+        )
     response = render(
         request,
         "labs/_submission_status.html",
