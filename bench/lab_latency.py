@@ -60,9 +60,20 @@ def _pct(values: list[float], q: float) -> float:
 class Platform:
     """gunicorn + Celery worker over a temporary SQLite database and filesystem queue."""
 
-    def __init__(self, var_dir: Path, *, labs_dir: str | None, broker: str) -> None:
+    def __init__(
+        self,
+        var_dir: Path,
+        *,
+        labs_dir: str | None,
+        broker: str,
+        concurrency: int = 2,
+        extra_env: dict[str, str] | None = None,
+        labs: tuple[str, ...] = ("adversarial-examples", "threat-model"),
+    ) -> None:
         self.var_dir = var_dir
         self.port = _free_port()
+        self.concurrency = concurrency
+        self.labs = labs
         self.env = {
             **os.environ,
             "MLRANGE_VAR_DIR": str(var_dir),
@@ -76,6 +87,7 @@ class Platform:
         }
         if labs_dir:
             self.env["MLRANGE_LABS_DIR"] = labs_dir
+        self.env.update(extra_env or {})
         self.procs: list[subprocess.Popen[bytes]] = []
 
     def manage(self, *args: str) -> None:
@@ -90,7 +102,7 @@ class Platform:
     def start(self) -> None:
         self.manage("migrate", "--noinput", "-v0")
         self.manage("load_curriculum", "-v0")
-        self.manage("build_lab_assets", "adversarial-examples", "threat-model")
+        self.manage("build_lab_assets", *self.labs)
         log = (self.var_dir / "worker.log").open("wb")
         self.procs.append(
             subprocess.Popen(
@@ -104,7 +116,7 @@ class Platform:
                     "-Q",
                     "labs,default",
                     "--concurrency",
-                    "2",
+                    str(self.concurrency),
                     "--loglevel",
                     "WARNING",
                     "--without-gossip",
@@ -129,6 +141,10 @@ class Platform:
                     f"127.0.0.1:{self.port}",
                     "-w",
                     "2",
+                    "--worker-class",
+                    "gthread",
+                    "--threads",
+                    "32",  # long polls (?wait=) hold a thread each
                     "--log-level",
                     "warning",
                 ],

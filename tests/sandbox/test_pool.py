@@ -206,3 +206,17 @@ def test_pool_counts_failed_starts_and_reports_them(config: SandboxConfig) -> No
         assert broken.stats()["started"] == 0
     finally:
         broken.shutdown()
+
+
+def test_pool_grows_to_the_demand_within_its_max(config: SandboxConfig) -> None:
+    growing = KernelPool(config, size=1, max_size=3, acquire_timeout=60)
+    growing.start()
+    try:
+        assert growing.wait_ready(count=1, timeout=60)
+        growing.set_demand(10)
+        assert growing.stats()["target"] == 3
+        assert growing.wait_ready(count=3, timeout=120), growing.stats()
+        growing.set_demand(0)
+        assert growing.stats()["target"] == 1
+    finally:
+        growing.shutdown()

@@ -133,6 +133,11 @@ def grader_limits(spec: registry.LabSpec) -> SandboxLimits:
     return dataclasses.replace(lab_limits(spec), wall_timeout_s=float(spec.limits.grader_timeout_s))
 
 
+def queued_submissions() -> int:
+    """Submissions waiting for a worker: how many kernels are about to be needed."""
+    return Submission.objects.filter(status=Submission.Status.QUEUED).count()
+
+
 def lab_service_specs(
     spec: registry.LabSpec,
     variant: dict[str, Any],
@@ -167,7 +172,7 @@ def get_pool(kernel: str = "torch") -> KernelPool:
             config = sandbox_config(kernel=kernel)
             # Refuse, with the reason, rather than start kernels that cannot be confined.
             sandbox_check(config)
-            pool = KernelPool(config, size=settings.SANDBOX_POOL_SIZE)
+            pool = KernelPool(config, size=settings.SANDBOX_POOL_SIZE, max_size=settings.SANDBOX_POOL_MAX)
             pool.start()
             _pools[kernel] = pool
         return pool
@@ -295,7 +300,9 @@ def execute_lab(
         extra_params=service_params,
     )
     try:
-        result = get_pool(spec.kernel).execute(
+        pool = get_pool(spec.kernel)
+        pool.set_demand(queued_submissions() + 1)
+        result = pool.execute(
             [registry.setup_cell_source(spec, variant), *cells],
             artifacts=[ArtifactSpec(a.name, a.max_bytes) for a in spec.artifacts] if grade else [],
             services=services,

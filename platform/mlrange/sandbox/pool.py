@@ -39,6 +39,7 @@ class KernelPool:
         config: SandboxConfig,
         size: int,
         *,
+        max_size: int | None = None,
         start_timeout: float = 60.0,
         acquire_timeout: float = 120.0,
     ) -> None:
@@ -46,6 +47,8 @@ class KernelPool:
             raise ValueError("pool size must be at least 1")
         self.config = config
         self.size = size
+        self.max_size = max(max_size or size, size)
+        self._target = size
         self.start_timeout = start_timeout
         self.acquire_timeout = acquire_timeout
         self._ready: deque[SandboxedKernel] = deque()
@@ -76,6 +79,16 @@ class KernelPool:
             )
             thread.start()
             self._threads.append(thread)
+
+    def set_demand(self, waiting: int) -> None:
+        """Size the pool to the work in sight: ``waiting`` executions about to need a kernel.
+        The pool keeps between ``size`` and ``max_size`` kernels ready (the operator bounds
+        ``max_size`` by the worker's memory); forking from a template makes refills cheap."""
+        with self._condition:
+            target = min(max(self.size, waiting), self.max_size)
+            if target != self._target:
+                self._target = target
+                self._condition.notify_all()
 
     def wait_ready(self, count: int | None = None, timeout: float = 120.0) -> bool:
         """Block until ``count`` (default: size) kernels are warm; False on timeout."""
@@ -156,6 +169,7 @@ class KernelPool:
             durations = sorted(self._start_seconds)
             return {
                 "size": self.size,
+                "target": self._target,
                 "warm": len(self._ready),
                 "starting": self._starting,
                 "started": self._started,
@@ -197,7 +211,7 @@ class KernelPool:
         while True:
             with self._condition:
                 self._condition.wait_for(
-                    lambda: self._is_closed or len(self._ready) + self._starting < self.size
+                    lambda: self._is_closed or len(self._ready) + self._starting < self._target
                 )
                 if self._is_closed:
                     return
