@@ -255,3 +255,20 @@ def test_a_submission_that_loses_its_worker_twice_is_failed_and_the_worker_serve
     assert submission.deliveries == 2
     after = _final(_submit(client, code="print('still serving')", mode="run"))
     assert after.status == Submission.Status.COMPLETED
+
+
+def test_worker_processes_report_heartbeats_with_ready_kernels(loaded, lab_worker, client_for):
+    from mlrange.ops.models import WorkerHeartbeat
+
+    lab_worker(preload="import numpy")
+    client = client_for("ada")
+    assert _final(_submit(client, code="print(1)", mode="run")).status == Submission.Status.COMPLETED
+
+    assert wait_for(
+        lambda: any(row.pools.get("torch", {}).get("warm", 0) >= 1 for row in WorkerHeartbeat.objects.all()),
+        timeout=60,
+    )
+    beat = WorkerHeartbeat.objects.exclude(pools={}).first()
+    assert beat is not None
+    assert beat.isolation == "cgroup"
+    assert beat.sandbox_problem == ""

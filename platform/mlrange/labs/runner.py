@@ -178,6 +178,13 @@ def get_pool(kernel: str = "torch") -> KernelPool:
         return pool
 
 
+def pool_stats() -> dict[str, dict[str, Any]]:
+    """This worker process's pools, per kernel profile (ready kernels, starts, template)."""
+    with _pool_lock:
+        pools = dict(_pools)
+    return {kernel: pool.stats() for kernel, pool in pools.items()}
+
+
 def shutdown_pool() -> None:
     with _pool_lock:
         for pool in _pools.values():

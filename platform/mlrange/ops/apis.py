@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from mlrange.labs import runner
+from mlrange.ops.services import worker_heartbeats_fresh
 
 
 class HealthApi(APIView):
@@ -32,6 +33,18 @@ class HealthApi(APIView):
                         "problem": serializers.CharField(allow_null=True),
                     },
                 ),
+                "workers": inline_serializer(
+                    "WorkerHealth",
+                    {
+                        "worker": serializers.CharField(help_text="host:pid of a worker process"),
+                        "seconds_ago": serializers.FloatField(help_text="since its last heartbeat"),
+                        "isolation": serializers.CharField(),
+                        "labs_available": serializers.BooleanField(),
+                        "problem": serializers.CharField(allow_null=True),
+                        "ready_kernels": serializers.DictField(child=serializers.IntegerField()),
+                    },
+                    many=True,
+                ),
             },
         ),
     )
@@ -51,5 +64,6 @@ class HealthApi(APIView):
                     "labs_available": problem is None,
                     "problem": problem,
                 },
+                "workers": worker_heartbeats_fresh(),
             }
         )

@@ -15,3 +15,17 @@ class WorkerPing(models.Model):
 
     def __str__(self) -> str:
         return f"ping {self.pk} answered_by={self.answered_by or '-'}"
+
+
+class WorkerHeartbeat(models.Model):
+    """What one worker process last said about itself: alive, whether labs can run there, and
+    how many kernels it holds ready per profile. Written by the worker every few seconds."""
+
+    worker = models.CharField(max_length=200, unique=True, help_text="host:pid of the process")
+    last_seen = models.DateTimeField(db_index=True)
+    isolation = models.CharField(max_length=20, blank=True)
+    sandbox_problem = models.TextField(blank=True)
+    pools = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.worker} {self.last_seen:%H:%M:%S}"
