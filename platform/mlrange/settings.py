@@ -241,6 +241,9 @@ SANDBOX_PRELOAD = env.str("MLRANGE_PRELOAD", default="import numpy, torch")
 # Labs whose manifest says `kernel: light` get kernels that preload only this.
 SANDBOX_LIGHT_PRELOAD = env.str("MLRANGE_LIGHT_PRELOAD", default="import numpy")
 SANDBOX_WARM_ON_START = env.bool("MLRANGE_WARM_POOL", default=True)
+# A worker on its own machine builds (or verifies: a no-op when up to date) every lab's assets
+# before it takes work; `make run` builds them beforehand instead.
+SANDBOX_BUILD_ASSETS_ON_START = env.bool("MLRANGE_BUILD_ASSETS_ON_START", default=False)
 LABS_MAX_IN_FLIGHT = env.int("MLRANGE_MAX_IN_FLIGHT", default=3)
 # Graded submissions per learner and lab in a sliding hour: each graded report tells a few
 # bits about held-out data, so their number is bounded (429 with the time to retry).

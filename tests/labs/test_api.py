@@ -224,3 +224,28 @@ def test_waiting_on_another_learners_submission_is_a_404(learner_client, lab):
     other.force_authenticate(UserFactory.create())
     created = other.post(URL, {"mode": "run", "code": "print(1)"}, format="json").json()
     assert learner_client.get(f"/api/v1/submissions/{created['id']}/?wait=1").status_code == 404
+
+
+def test_the_web_asks_the_workers_whether_labs_can_run(learner_client, lab, settings, tmp_path):
+    from mlrange.ops.services import worker_heartbeat_record
+
+    settings.SANDBOX_RUNTIME = tmp_path / "not-on-the-web-host"  # the web's own host cannot run labs
+    worker_heartbeat_record(worker="lab-host:7", isolation="cgroup", sandbox_problem="", pools={})
+
+    accepted = learner_client.post(URL, {"mode": "run", "code": "print(1)"}, format="json")
+
+    assert accepted.status_code == 202
+
+
+def test_workers_that_cannot_run_labs_say_why(learner_client, lab):
+    from mlrange.ops.services import worker_heartbeat_record
+
+    worker_heartbeat_record(
+        worker="lab-host:7", isolation="cgroup", sandbox_problem="Labs are unavailable: no cgroup", pools={}
+    )
+
+    refused = learner_client.post(URL, {"mode": "run", "code": "print(1)"}, format="json")
+
+    assert refused.status_code == 503
+    assert "no cgroup" in refused.json()["detail"]
+    assert not Submission.objects.exists()

@@ -14,10 +14,12 @@ import secrets
 import shutil
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
 
 from mlrange.labs import registry
 from mlrange.labs.models import Submission
@@ -75,6 +77,24 @@ def sandbox_problem() -> str | None:
 
 
 ISOLATION_MODES = ("cgroup", "single-user")
+HEARTBEAT_FRESH_S = 45
+
+
+def labs_problem() -> str | None:
+    """Why labs cannot run, as the workers see it: workers may run on other machines than the
+    web, so their recent heartbeats decide (labs run when any worker says they can); with no
+    worker heard from, this host's own check."""
+    from mlrange.ops.models import WorkerHeartbeat  # ops reads labs; imported late, no cycle
+
+    since = timezone.now() - timedelta(seconds=HEARTBEAT_FRESH_S)
+    problems = list(
+        WorkerHeartbeat.objects.filter(last_seen__gte=since).values_list("sandbox_problem", flat=True)
+    )
+    if not problems:
+        return sandbox_problem()
+    if any(not problem for problem in problems):
+        return None
+    return problems[0]
 
 
 def isolation_mode() -> dict[str, str]:

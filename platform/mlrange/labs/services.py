@@ -102,7 +102,7 @@ def submission_create(
         cells = [code]
         source = Submission.Source.EDITOR
     _check_code_size(cells)
-    problem = runner.sandbox_problem()
+    problem = runner.labs_problem()
     if problem:
         raise ServiceUnavailableError(problem)
     # Lock the learner row so that two simultaneous requests cannot both pass the in-flight check.

@@ -49,7 +49,7 @@ def _detail_context(
         "error": error,
         "limits": runner.lab_limits(registry.get_lab(lab.slug)),
         "isolation": runner.isolation_mode(),
-        "sandbox_problem": runner.sandbox_problem(),
+        "sandbox_problem": runner.labs_problem(),
     }
 
 

@@ -16,7 +16,7 @@ from mlrange.ops.models import WorkerHeartbeat, WorkerPing
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_INTERVAL_S = 10.0
-HEARTBEAT_FRESH = timedelta(seconds=45)
+HEARTBEAT_FRESH = timedelta(seconds=45)  # as labs.runner.HEARTBEAT_FRESH_S
 
 
 @transaction.atomic
