@@ -7,7 +7,7 @@ numbers recorded for this machine are in bench/RESULTS.md.
 import subprocess
 import sys
 
-BENCHMARKS = ["bench.assessment_sim", "bench.dashboard", "bench.lab_latency"]
+BENCHMARKS = ["bench.assessment_sim", "bench.dashboard", "bench.lab_latency", "bench.capacity"]
 
 
 def main() -> None:

@@ -33,6 +33,7 @@ import base64
 import contextlib
 import ctypes
 import fcntl
+import gc
 import importlib
 import json
 import os
@@ -279,6 +280,10 @@ def main() -> int:
     except BaseException:
         _send(control, {"error": traceback.format_exc(limit=3)[-1500:]})
         return 1
+    # Move every object made so far out of the garbage collector's reach: a collection in a
+    # child would otherwise write to (and so copy) every page holding a tracked object.
+    gc.collect()
+    gc.freeze()
     threads = len(os.listdir("/proc/self/task"))
     _send(control, {"ready": True, "seconds": time.monotonic() - started, "threads": threads})
     signal.signal(signal.SIGCHLD, lambda *_: None)
