@@ -4,6 +4,7 @@ Solutions and graders run as plain runtime subprocesses (trusted code: ours);
 `manage.py check_labs poison-forensics` runs the same solutions through the real sandbox.
 """
 
+import json
 import textwrap
 from pathlib import Path
 
@@ -22,6 +23,10 @@ from tests.labs_content.harness import (
 SLUG = "poison-forensics"
 TIERS = {"flips", "backdoor", "full-backdoor"}
 SEED = 6
+# L2 distance over ink levels 0..16. Bundled digits lie 16.1 from their nearest other bundled
+# digit (median), 9.3 at the 1st percentile; the recipe's re-rendered images lie at least 11.8
+# from every bundled digit (median 30.1). Closer than this would be a near-copy.
+NEAR_COPY_DISTANCE = 9.0
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +39,8 @@ def test_manifest_validates_against_atlas_and_lists_its_solutions(spec):
     assert spec.subskill == "data-security"
     assert {s.name: (s.expect.passed, set(s.expect.tiers)) for s in spec.solutions} == {
         "reference": (True, TIERS),
+        "cheat_match_load_digits": (False, set()),
+        "cheat_compare_sets": (False, set()),
         "loss": (False, {"flips"}),
         "starter": (False, set()),
         "noop": (False, set()),
@@ -178,3 +185,64 @@ def test_feedback_reports_recall_only_never_which_images(graded):
         for item in graded[name]["checks"]:
             assert "[" not in item["feedback"]
             assert "row" not in item["feedback"]
+
+
+def test_no_public_image_is_a_copy_or_near_copy_of_a_bundled_digit(built, tmp_path):
+    """The sandbox ships scikit-learn: no image may be matched back to its load_digits original."""
+    out = run_python(
+        textwrap.dedent(
+            f"""
+            import json
+            import numpy as np
+            from sklearn.datasets import load_digits
+            from sklearn.neighbors import NearestNeighbors
+            bundled = load_digits().images.reshape(-1, 64)
+            images = np.load({str(built.public / "x_sets.npy")!r}).reshape(-1, 64).astype(float)
+            index = NearestNeighbors(n_neighbors=2).fit(bundled)
+            to_bundled = index.kneighbors(images, n_neighbors=1)[0][:, 0]
+            between = index.kneighbors(bundled)[0][:, 1]  # [:, 0] is the digit itself
+            print(json.dumps({{
+                "closest": float(to_bundled.min()),
+                "median": float(np.median(to_bundled)),
+                "between_q01": float(np.quantile(between, 0.01)),
+            }}))
+            """
+        ),
+        cwd=tmp_path,
+    )
+    distances = json.loads(out.strip().splitlines()[-1])
+    assert distances["closest"] > NEAR_COPY_DISTANCE
+    assert distances["between_q01"] >= NEAR_COPY_DISTANCE  # d is no looser than the digits' own spacing
+    assert distances["median"] > 2 * distances["between_q01"]
+
+
+def test_the_sets_cannot_be_lined_up_row_by_row(built, tmp_path):
+    """Every set has its own row order: a row's majority label across the sets is not its label."""
+    out = run_python(
+        textwrap.dedent(
+            f"""
+            import json
+            import numpy as np
+            labels = np.load({str(built.public / "y_sets.npy")!r})
+            clean = np.load({str(built.hidden / "y_clean.npy")!r})
+            majority = np.array([np.bincount(column, minlength=10).argmax() for column in labels.T])
+            print(json.dumps(float((majority == clean[0]).mean())))
+            """
+        ),
+        cwd=tmp_path,
+    )
+    assert json.loads(out.strip().splitlines()[-1]) < 0.3  # about 0.1 by chance; 1.0 if rows lined up
+
+
+def test_matching_against_the_bundled_digits_finds_no_backdoor(graded):
+    report = graded["cheat_match_load_digits"]
+    assert report["passed"] is False
+    assert not passed_tiers(report, TIERS) & {"backdoor", "full-backdoor"}
+    assert report["metrics"]["backdoor_recall"] < 0.3
+
+
+def test_lining_up_the_other_sets_finds_nothing(graded):
+    report = graded["cheat_compare_sets"]
+    assert report["passed"] is False
+    assert passed_tiers(report, TIERS) == set()
+    assert report["metrics"]["flip_recall"] < 0.3

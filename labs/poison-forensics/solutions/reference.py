@@ -1,9 +1,13 @@
 """Reference solution: nearest-neighbour label disagreement, then trigger reconstruction.
 
 1. For every image, the share of its 10 nearest neighbours (raw pixels) with the same label.
-   Flipped and backdoor images disagree with their neighbours.
-2. The suspicious images mostly share one label: the backdoor's target. Pixels that are
-   saturated in those images far more often than in the whole set are the trigger.
+   Flipped and backdoor images disagree with their neighbours (backdoor images less so: they
+   resemble each other through the trigger they share).
+2. A trigger pixel is saturated in images that nearly all carry one label (the target) and
+   that nonetheless look unlike that label (their neighbours disagree). Score every pixel by
+   the label purity of the images that saturate it times their mean disagreement; the best
+   pixel gives the target, and the pixels scoring at least half as much with the same
+   majority label are the trigger.
 3. Flag every image of the target label that carries the whole trigger, then fill the
    budget with the most-disagreeing images.
 """
@@ -25,15 +29,18 @@ flat = x.reshape(len(x), -1)
 
 _, neighbours = NearestNeighbors(n_neighbors=11).fit(flat).kneighbors(flat)
 agreement = (y[neighbours[:, 1:]] == y[:, None]).mean(axis=1)
-suspicious = agreement < 0.5
 
-target = int(np.bincount(y[suspicious], minlength=10).argmax())
 saturated = flat >= 0.999
-excess = saturated[suspicious & (y == target)].mean(axis=0) - saturated.mean(axis=0)
-trigger = excess > 0.5
-backdoor = (
-    np.flatnonzero((y == target) & saturated[:, trigger].all(axis=1)) if trigger.any() else np.array([], int)
-)
+score = np.zeros(flat.shape[1])
+majority = np.zeros(flat.shape[1], dtype=int)
+for pixel in np.flatnonzero(saturated.sum(axis=0) >= 10):
+    carriers = saturated[:, pixel]
+    counts = np.bincount(y[carriers], minlength=10)
+    majority[pixel] = counts.argmax()
+    score[pixel] = counts.max() / counts.sum() * (1.0 - agreement[carriers]).mean()
+target = int(majority[score.argmax()])
+trigger = (score >= 0.5 * score.max()) & (majority == target)
+backdoor = np.flatnonzero((y == target) & saturated[:, trigger].all(axis=1))
 
 chosen = list(backdoor[:BUDGET])
 taken = set(chosen)
