@@ -30,8 +30,14 @@ PGD_STEPS = 50
 PGD_RESTARTS = 2
 TRANSFER_STEPS = 30
 SQUARE_ITERATIONS = 150
-CLEAN_LINE = 0.94
-ROBUST_LINE = 0.70
+# The lab's digits are re-rendered (warped, noised) by the recipe, which makes them harder
+# than scikit-learn's originals. Measured over check_labs seeds 1-3: Madry PGD reference clean
+# 0.931-0.950, robust 0.694-0.728; ART reference clean 0.907-0.943, robust 0.672-0.691; plain
+# training clean 0.961-0.967, robust 0.446-0.454. The lines keep the margins they had on the
+# original digits (ART about 0.03 over the clean line and 0.07 over the robust one; plain
+# training 0.15 under it).
+CLEAN_LINE = 0.88
+ROBUST_LINE = 0.60
 MAX_OVERSTATEMENT = 0.05  # cross-entropy PGD accuracy minus worst-case accuracy
 MAX_BLACKBOX_ADVANTAGE = 0.03  # white-box accuracy minus black-box accuracy
 LARGE_EPSILON_LINE = 0.20

@@ -5,6 +5,7 @@ Solutions and graders run as plain runtime subprocesses (trusted code: ours);
 masked ones included) through the real sandbox over three seeds.
 """
 
+import json
 import textwrap
 from pathlib import Path
 
@@ -23,6 +24,10 @@ from tests.labs_content.harness import (
 SLUG = "adversarial-training"
 TIERS = {"clean", "robust", "genuine"}
 SEED = 2
+# L2 distance over ink levels 0..16 (pixels x 16). Bundled digits lie 16.1 from their nearest
+# other bundled digit (median), 9.3 at the 1st percentile; the recipe's re-rendered images lie
+# at least 12 from every bundled digit. Closer than this would be a near-copy.
+NEAR_COPY_DISTANCE = 9.0
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +41,7 @@ def test_manifest_validates_against_atlas_and_lists_its_solutions(spec):
     assert {s.name: (s.expect.passed, set(s.expect.tiers)) for s in spec.solutions} == {
         "reference_pgd": (True, TIERS),
         "reference_art": (True, TIERS),
+        "cheat_memorise_test_set": (False, set()),
         "plain": (False, {"clean"}),
         "masked_robust": (False, {"clean", "robust"}),
         "starter": (False, set()),
@@ -58,16 +64,20 @@ def test_variant_is_a_permutation_that_differs_between_learners(spec):
 
 
 @pytest.fixture(scope="module")
-def graded(spec, tmp_path_factory):
+def built(spec, tmp_path_factory):
     from mlrange.labs.assets import build_lab_assets, lab_asset_dirs
 
     assets_dir = tmp_path_factory.mktemp("lab-assets")
     build_lab_assets(spec, assets_dir=assets_dir)
-    built = lab_asset_dirs(SLUG, assets_dir)
+    return lab_asset_dirs(SLUG, assets_dir)
+
+
+@pytest.fixture(scope="module")
+def graded(spec, built, tmp_path_factory):
     root = tmp_path_factory.mktemp("graded")
     variant = lab_variant(spec, SEED)
     params = {"variant": variant, "grader_seed": 9}
-    wanted = ("reference_pgd", "plain", "starter", "noop")
+    wanted = ("reference_pgd", "plain", "cheat_memorise_test_set", "starter", "noop")
     outputs = {
         s.name: run_solution(
             spec, s.file.read_text(), variant=variant, public_dir=built.public, workdir=root / s.name
@@ -84,7 +94,7 @@ def graded(spec, tmp_path_factory):
     )
     # Each full evaluation takes ~10 s of CPU: grade those one per process, so that no single
     # harness call nears its timeout on a busy machine; the cheap ones share one process.
-    heavy = ["reference_pgd", "plain", "masked_robust", "masked_plain"]
+    heavy = ["reference_pgd", "plain", "cheat_memorise_test_set", "masked_robust", "masked_plain"]
     groups = [[name] for name in heavy] + [[name for name in jobs if name not in heavy]]
     reports = {}
     for group in groups:
@@ -159,14 +169,14 @@ def test_reference_passes_every_tier_with_margin(graded):
     assert report["passed"] is True
     assert report["score"] == 100
     assert passed_tiers(report, TIERS) == TIERS
-    assert report["metrics"]["robust_accuracy"] >= 0.75
+    assert report["metrics"]["robust_accuracy"] >= 0.66
     assert report["metrics"]["large_epsilon_accuracy"] <= 0.05
 
 
 def test_plain_training_gets_the_clean_tier_only(graded):
     report = graded["plain"]
     assert passed_tiers(report, TIERS) == {"clean"}
-    assert report["metrics"]["robust_accuracy"] < 0.65
+    assert report["metrics"]["robust_accuracy"] < 0.55
     assert "Madry" in check(report, "robust")["feedback"]
 
 
@@ -184,7 +194,7 @@ def test_masked_logits_without_robustness_fail_the_robust_tier(graded):
     assert passed_tiers(report, TIERS) == {"clean"}
     metrics = report["metrics"]
     assert metrics["pgd_ce_accuracy"] > 0.9  # what a cross-entropy-only evaluation would have believed
-    assert metrics["robust_accuracy"] < 0.65
+    assert metrics["robust_accuracy"] < 0.55
 
 
 def test_starter_and_noop_score_nothing(graded):
@@ -207,3 +217,39 @@ def test_broken_model_file_fails_its_check_without_crashing(graded, case, feedba
     assert report["score"] == 0
     assert check(report, "model-file")["passed"] is False
     assert feedback in check(report, "model-file")["feedback"]
+
+
+def test_no_image_is_a_copy_or_near_copy_of_a_bundled_digit(built, tmp_path):
+    """The sandbox ships scikit-learn: neither split may be matched back to load_digits images."""
+    out = run_python(
+        textwrap.dedent(
+            f"""
+            import json
+            import numpy as np
+            from sklearn.datasets import load_digits
+            from sklearn.neighbors import NearestNeighbors
+            bundled = load_digits().images.reshape(-1, 64)
+            index = NearestNeighbors(n_neighbors=2).fit(bundled)
+            between = index.kneighbors(bundled)[0][:, 1]  # [:, 0] is the digit itself
+            result = {{"between_q01": float(np.quantile(between, 0.01))}}
+            for name, path in (("train", {str(built.public / "x_train.npy")!r}),
+                               ("test", {str(built.hidden / "x_test.npy")!r})):
+                levels = np.load(path).reshape(-1, 64) * 16.0
+                result[name] = float(index.kneighbors(levels, n_neighbors=1)[0][:, 0].min())
+            print(json.dumps(result))
+            """
+        ),
+        cwd=tmp_path,
+    )
+    distances = json.loads(out.strip().splitlines()[-1])
+    assert distances["test"] > NEAR_COPY_DISTANCE  # the grader's held-out images above all
+    assert distances["train"] > NEAR_COPY_DISTANCE
+    assert distances["between_q01"] >= NEAR_COPY_DISTANCE  # d is no looser than the digits' own spacing
+
+
+def test_training_on_the_bundled_digits_does_not_reach_the_test_set(graded):
+    report = graded["cheat_memorise_test_set"]
+    assert report["passed"] is False
+    assert passed_tiers(report, TIERS) == set()
+    assert report["metrics"]["clean_accuracy"] < 0.86
+    assert report["metrics"]["robust_accuracy"] < 0.55
