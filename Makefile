@@ -64,7 +64,7 @@ test: system-deps venv runtime lint typecheck pytest check-labs
 
 # Every lab's reference, naive, starter and no-op solutions graded through the real sandbox.
 CHECK_LABS_ARGS ?= --seeds 1,2,3
-check-labs: venv runtime
+check-labs: venv runtime migrate
 	$(BIN)/python manage.py check_labs $(CHECK_LABS_ARGS)
 
 bench: venv runtime

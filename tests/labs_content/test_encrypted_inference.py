@@ -139,7 +139,9 @@ def test_naive_without_bias_gets_the_vector_tier_only(graded):
 def test_the_public_context_cannot_decrypt(graded):
     report = graded["decrypt_attempt"]
     assert report["score"] == 0
-    assert "doesn't hold a secret_key" in check(report, "vector")["feedback"]
+    # TenSEAL refuses to decrypt without a secret key; what the learner's function raised on
+    # held-out inputs reaches feedback as its builtin class only (labs/_schema.md).
+    assert "encrypted_logits() raised ValueError" in check(report, "vector")["feedback"]
 
 
 def test_starter_and_noop_score_nothing(graded):

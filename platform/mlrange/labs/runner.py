@@ -287,6 +287,8 @@ def run_submission(submission: Submission) -> Outcome:
             )
     served: dict[str, int | None] = {}
     try:
+        # Size the pool to the submissions waiting behind this one (kernels are cheap to fork).
+        get_pool(spec.kernel).set_demand(queued_submissions() + 1)
         outcome = execute_lab(
             spec,
             submission.cells,
@@ -327,9 +329,7 @@ def execute_lab(
         extra_params=service_params,
     )
     try:
-        pool = get_pool(spec.kernel)
-        pool.set_demand(queued_submissions() + 1)
-        result = pool.execute(
+        result = get_pool(spec.kernel).execute(
             [registry.setup_cell_source(spec, variant), *cells],
             artifacts=[ArtifactSpec(a.name, a.max_bytes) for a in spec.artifacts] if grade else [],
             services=services,

@@ -14,16 +14,18 @@ forks a *keeper*, which:
 1. sends its credentials on the channel (the kernel translates its pid into the worker's pid
    namespace) and waits until the worker has placed it in the execution's cgroup;
 2. unshares fresh user, mount, pid, network, IPC, UTS and cgroup namespaces (the new user
-   namespace maps only the sandbox uid, onto this template's root) and forks the kernel,
-   pid 1 of its new pid namespace, then waits for it.
+   namespace maps only the sandbox uid, onto this template's root) and forks an init, pid 1
+   of the new pid namespace, then waits for it.
 
-The kernel, before anything else runs: makes its mounts private; mounts its own size-capped
-tmpfs on /tmp, the work dir, /run/kernel and /dev/shm and a proc for its pid namespace;
-brings its loopback up; writes the connection file; re-seeds every random generator (a fork
-copies their state); sets rlimits; drops every capability (bounding, ambient, permitted,
-effective, inheritable) with securebits locked; sets no_new_privs; loads the seccomp filter;
-replaces its environment; closes every other fd; sends ``ok``; then starts ipykernel in
-process (already imported: nothing is loaded again).
+The init makes its mounts private; mounts its own size-capped tmpfs on /tmp, the work dir,
+/run/kernel and /dev/shm and a proc for its pid namespace; hides the template's folders;
+brings its loopback up; writes the connection file; forks the kernel (pid 2); then drops its
+capabilities, loads the seccomp filter, ignores signals and reaps orphans until the kernel
+exits. The kernel, before anything else runs: re-seeds every random generator (a fork copies
+their state); sets rlimits; drops every capability (bounding, ambient, permitted, effective,
+inheritable) with securebits locked; sets no_new_privs; loads the seccomp filter; replaces
+its environment; closes every other fd; sends ``ok``; then starts ipykernel in process
+(already imported: nothing is loaded again).
 """
 
 from __future__ import annotations
@@ -169,8 +171,11 @@ def _close_other_fds(keep: set[int]) -> None:
                 os.close(fd)
 
 
-def _kernel(chan: socket.socket, log_fd: int, request: dict[str, Any], seccomp: bytes) -> None:
-    """pid 1 of the new namespaces: confine, then become the ipykernel (never returns)."""
+def _init(chan: socket.socket, log_fd: int, request: dict[str, Any], seccomp: bytes) -> None:
+    """pid 1 of the new namespaces: set up what the namespaces share (mounts, hostname,
+    loopback, the connection file), fork the kernel (pid 2), then confine itself and reap
+    orphans until the kernel exits; then everything in the namespaces dies with it. Like
+    bwrap's init, it keeps the kernel from being pid 1 (which ignores its own SIGKILL)."""
     limits, paths = request["limits"], request["paths"]
     _check(_libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "private mounts")
     _mount_tmpfs("/tmp", limits["tmpfs_mb"], "1777")
@@ -185,22 +190,54 @@ def _kernel(chan: socket.socket, log_fd: int, request: dict[str, Any], seccomp: 
         _check(_libc.mount(source, b"/lab-services", None, MS_BIND | MS_REC, None), "bind services")
         flags = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV
         _check(_libc.mount(None, b"/lab-services", None, flags, None), "services read-only")
-    # Every kernel's services folder is below this one: hide it under an empty tmpfs.
-    _check(
-        _libc.mount(
-            b"tmpfs", paths["services_all"].encode(), b"tmpfs", MS_NOSUID | MS_NODEV, b"size=4096,mode=0"
-        ),
-        "hide services",
-    )
+    # Every kernel's services folder is below one, the template's own files in the other.
+    for hidden in (paths["services_all"], paths["template_dir"]):
+        _mount_tmpfs_hidden(hidden)
     _check(_libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None), "proc")
     socket.sethostname("sandbox")
     _loopback_up()
     connection_file = f"{paths['run_dir']}/c.json"
     with open(connection_file, "w") as file:
         json.dump(request["connection"], file)
-    os.chdir(paths["work_dir"])
+    kernel = os.fork()
+    if kernel == 0:
+        try:
+            _kernel(chan, log_fd, request, seccomp, connection_file)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                _send(chan, {"error": traceback.format_exc(limit=3)[-1500:]})
+        os._exit(1)
+    chan.close()
+    os.close(log_fd)
+    _close_other_fds(set())
+    _set_name(b"mlrange-init")
+    _drop_capabilities()
+    _load_seccomp(seccomp)
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2):
+        signal.signal(signum, signal.SIG_IGN)
+    while True:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            os._exit(0)
+        if pid == kernel:
+            os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+
+
+def _mount_tmpfs_hidden(path: str) -> None:
+    _check(
+        _libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, b"size=4096,mode=0"),
+        f"hide {path}",
+    )
+
+
+def _kernel(
+    chan: socket.socket, log_fd: int, request: dict[str, Any], seccomp: bytes, connection_file: str
+) -> None:
+    """pid 2: confine, then become the ipykernel (never returns)."""
+    os.chdir(request["paths"]["work_dir"])
     _reseed()
-    _set_rlimits(limits)
+    _set_rlimits(request["limits"])
     os.dup2(log_fd, 1)
     os.dup2(log_fd, 2)
     _drop_capabilities()
@@ -244,7 +281,7 @@ def _keeper(chan: socket.socket, log_fd: int, request: dict[str, Any], seccomp: 
                 os.setresgid(uid, uid, uid)
                 os.setresuid(uid, uid, uid)
                 _send_credentials(chan, "kernel")
-                _kernel(chan, log_fd, request, seccomp)
+                _init(chan, log_fd, request, seccomp)
             except BaseException:
                 with contextlib.suppress(OSError):
                     _send(chan, {"error": traceback.format_exc(limit=3)[-1500:]})
