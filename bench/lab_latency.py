@@ -260,6 +260,7 @@ def throughput(base: str, tokens: list[str], seconds: float, solution: str, lab:
     import threading
 
     results: list[tuple[float, str]] = []
+    timings: list[tuple[float, float]] = []
     submitted: list[str] = []
     lock = threading.Lock()
     stop_at = time.perf_counter() + seconds
@@ -270,13 +271,15 @@ def throughput(base: str, tokens: list[str], seconds: float, solution: str, lab:
             submission_id = client.submit(solution, "grade", lab)
             with lock:
                 submitted.append(submission_id)
-            while True:
-                body = client.status(submission_id)
+            while True:  # a long poll: answered the moment the result is stored
+                body = client._call("GET", f"/api/v1/submissions/{submission_id}/?wait=30")
                 if body["is_final"]:
                     with lock:
                         results.append((time.perf_counter(), str(body["status"])))
+                        timings.append(
+                            (float(body["execution_seconds"] or 0), float(body["grading_seconds"] or 0))
+                        )
                     break
-                time.sleep(0.02)
 
     threads = [threading.Thread(target=learner, args=(t,)) for t in tokens]
     started = time.perf_counter()
@@ -293,6 +296,8 @@ def throughput(base: str, tokens: list[str], seconds: float, solution: str, lab:
         "passed": sum(1 for _, s in results if s == "passed"),
         "per_second": len(in_window) / seconds,
         "elapsed": elapsed,
+        "execution_s": statistics.median(t for t, _ in timings) if timings else float("nan"),
+        "grading_s": statistics.median(g for _, g in timings) if timings else float("nan"),
     }
 
 
