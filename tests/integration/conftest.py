@@ -1,5 +1,6 @@
 """Start real Celery workers against the test database and a chosen broker."""
 
+import contextlib
 import os
 import signal
 import socket
@@ -11,7 +12,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from django.conf import settings
+from django.core.management import call_command
 from django.db import connection
+from kombu import Connection
+from rest_framework.test import APIClient
+
+from tests.factories import UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -124,3 +131,66 @@ def wait_for(predicate: Callable[[], bool], *, timeout: float = 30.0, interval: 
             return True
         time.sleep(interval)
     return predicate()
+
+
+# Lab fixtures shared by the lab pipeline, fault and topology tests ------------------------
+
+LAB = "adversarial-examples"
+
+
+@pytest.fixture(scope="module")
+def lab_assets():
+    from mlrange.labs import assets, registry
+    from mlrange.labs.runner import sandbox_problem
+
+    problem = sandbox_problem()
+    if problem:
+        if os.environ.get("MLRANGE_REQUIRE_SANDBOX") == "1":
+            pytest.fail(problem)
+        pytest.skip(problem)
+    assets.build_lab_assets(registry.get_lab(LAB))
+
+
+@pytest.fixture
+def loaded(lab_assets):
+    call_command("load_curriculum", verbosity=0)
+
+
+@pytest.fixture
+def client_for():
+    def make(username: str) -> APIClient:
+        client = APIClient()
+        client.force_authenticate(UserFactory.create(username=username))
+        return client
+
+    return make
+
+
+def purge_broker() -> None:
+    with Connection(
+        settings.CELERY_BROKER_URL, transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    ) as conn:
+        for queue in ("labs", "default"):
+            # A queue that does not exist yet has nothing to purge.
+            with contextlib.suppress(Exception):
+                conn.default_channel.queue_purge(queue)
+
+
+@pytest.fixture
+def lab_worker(start_worker):
+    """A worker on the configured broker (Redis in CI, the filesystem queue here), warm pool of 1."""
+    purge_broker()
+
+    def start(preload: str = "import numpy, torch", **extra: str):
+        return start_worker(
+            broker_url=settings.CELERY_BROKER_URL,
+            queue_dir=settings.QUEUE_DIR,
+            extra_env={
+                "MLRANGE_WARM_POOL": "1",
+                "MLRANGE_POOL_SIZE": "1",
+                "MLRANGE_PRELOAD": preload,
+                **extra,
+            },
+        )
+
+    return start

@@ -2,7 +2,6 @@
 kernel -> sandboxed grader -> database, and what happens when the worker, the broker or the
 kernel dies on the way. Every submission must end in a clear final state."""
 
-import contextlib
 import os
 import signal
 import time
@@ -11,15 +10,12 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 from django.utils import timezone
-from kombu import Connection
 from rest_framework.test import APIClient
 
 from mlrange.labs import services
 from mlrange.labs.models import Submission
-from tests.factories import UserFactory
-from tests.integration.conftest import wait_for
+from tests.integration.conftest import purge_broker, wait_for
 
 pytestmark = [
     pytest.mark.integration,
@@ -30,64 +26,6 @@ pytestmark = [
 
 LAB = "adversarial-examples"
 SOLUTIONS = Path(settings.LABS_DIR) / LAB / "solutions"
-
-
-@pytest.fixture(scope="module")
-def lab_assets():
-    from mlrange.labs import assets, registry
-    from mlrange.labs.runner import sandbox_problem
-
-    problem = sandbox_problem()
-    if problem:
-        if os.environ.get("MLRANGE_REQUIRE_SANDBOX") == "1":
-            pytest.fail(problem)
-        pytest.skip(problem)
-    assets.build_lab_assets(registry.get_lab(LAB))
-
-
-@pytest.fixture
-def loaded(lab_assets):
-    call_command("load_curriculum", verbosity=0)
-
-
-@pytest.fixture
-def client_for():
-    def make(username: str) -> APIClient:
-        client = APIClient()
-        client.force_authenticate(UserFactory.create(username=username))
-        return client
-
-    return make
-
-
-def _purge_broker() -> None:
-    with Connection(
-        settings.CELERY_BROKER_URL, transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS
-    ) as conn:
-        for queue in ("labs", "default"):
-            # A queue that does not exist yet has nothing to purge.
-            with contextlib.suppress(Exception):
-                conn.default_channel.queue_purge(queue)
-
-
-@pytest.fixture
-def lab_worker(start_worker):
-    """A worker on the configured broker (Redis in CI, the filesystem queue here), warm pool of 1."""
-    _purge_broker()
-
-    def start(preload: str = "import numpy, torch", **extra: str):
-        return start_worker(
-            broker_url=settings.CELERY_BROKER_URL,
-            queue_dir=settings.QUEUE_DIR,
-            extra_env={
-                "MLRANGE_WARM_POOL": "1",
-                "MLRANGE_POOL_SIZE": "1",
-                "MLRANGE_PRELOAD": preload,
-                **extra,
-            },
-        )
-
-    return start
 
 
 def _submit(client: APIClient, *, code: str, mode: str = "grade") -> str:
@@ -208,7 +146,7 @@ def test_killed_worker_mid_run_is_requeued_by_the_sweeper_and_finishes(loaded, l
 def test_submission_lost_by_the_broker_is_redelivered_by_the_sweeper(loaded, lab_worker, client_for):
     client = client_for("ada")
     submission_id = _submit(client, code="print('survived')", mode="run")
-    _purge_broker()  # what a restart of a broker that keeps nothing on disk does to queued messages
+    purge_broker()  # what a restart of a broker that keeps nothing on disk does to queued messages
     services.submissions_sweep(now=timezone.now() + timedelta(minutes=10))
     lab_worker(preload="import numpy")
     submission = _final(submission_id)
