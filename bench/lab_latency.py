@@ -145,6 +145,8 @@ class Platform:
                     "gthread",
                     "--threads",
                     "32",  # long polls (?wait=) hold a thread each
+                    "--keep-alive",
+                    "10",  # longer than clients' think time: no reset on a reused idle connection
                     "--log-level",
                     "warning",
                 ],
