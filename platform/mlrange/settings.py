@@ -69,6 +69,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "mlrange.ops.middleware.RequestMetricsMiddleware",  # outermost: times the whole stack
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -252,11 +253,23 @@ LABS_SUBMISSION_DEADLINE = env.int("MLRANGE_SUBMISSION_DEADLINE", default=600)
 LABS_MAX_CODE_BYTES = env.int("MLRANGE_MAX_CODE_BYTES", default=200_000)
 LABS_MAX_NOTEBOOK_BYTES = env.int("MLRANGE_MAX_NOTEBOOK_BYTES", default=2_000_000)
 
+# Observability: Prometheus metrics at /metrics (see mlrange.ops.exposition), JSON logs.
+METRICS_ENABLED = env.bool("METRICS_ENABLED", default=False)
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")  # when set, scrapes need "Authorization: Bearer ..."
+METRICS_WORKER_PORT = env.int("METRICS_WORKER_PORT", default=0)  # a Celery worker serves its pool's metrics
+METRICS_WORKER_ADDR = env.str("METRICS_WORKER_ADDR", default="0.0.0.0")  # noqa: S104 -- opt-in port, token applies
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be 'plain' or 'json', not {LOG_FORMAT!r}.")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "mlrange.ops.log_format.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

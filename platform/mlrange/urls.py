@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from mlrange.accounts.apis import TokenObtainApi
 from mlrange.catalog import views as catalog_views
 from mlrange.ops.apis import HealthApi
+from mlrange.ops.views import metrics
 
 api_v1: list[URLPattern | URLResolver] = [
     path("auth/token/", TokenObtainApi.as_view(), name="auth-token"),
@@ -28,4 +29,5 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("admin/", admin.site.urls),
+    path("metrics", metrics, name="metrics"),
 ]

@@ -30,6 +30,7 @@ from mlrange.common.exceptions import (
 )
 from mlrange.labs.models import Lab, ServiceMeter, Submission
 from mlrange.labs.selectors import graded_submissions_since, submission_in_flight_count
+from mlrange.ops import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -200,7 +201,33 @@ def submission_finish(*, submission_id: str, delivery: int, outcome: Outcome) ->
         grading_seconds=outcome.grading_seconds,
         finished_at=timezone.now(),
     )
+    if updated:
+        _record_finished(
+            submission_id=submission_id,
+            status=outcome.status,
+            execution_seconds=outcome.execution_seconds,
+            grading_seconds=outcome.grading_seconds,
+        )
     return updated == 1
+
+
+def _record_finished(
+    *,
+    submission_id: str,
+    status: str,
+    execution_seconds: float | None = None,
+    grading_seconds: float | None = None,
+) -> None:
+    """Count a submission that this process has just finalised (its fenced update matched)."""
+    row = Submission.objects.filter(pk=submission_id).values_list("lab__slug", "mode").first()
+    if row is not None:
+        metrics.submission_finished(
+            lab=row[0],
+            mode=row[1],
+            status=status,
+            execution_seconds=execution_seconds,
+            grading_seconds=grading_seconds,
+        )
 
 
 WORKER_LOST_TWICE = (
@@ -238,7 +265,13 @@ def submission_take_over_lost(*, submission_id: str, worker: str) -> int | None:
     now = timezone.now()
     if deliveries >= MAX_DELIVERIES:
         if same_delivery.update(status=Submission.Status.ERROR, message=WORKER_LOST_TWICE, finished_at=now):
-            logger.warning("submission %s lost its worker %d times; failed", submission_id, deliveries)
+            _record_finished(submission_id=submission_id, status=Submission.Status.ERROR)
+            logger.warning(
+                "submission %s lost its worker %d times; failed",
+                submission_id,
+                deliveries,
+                extra={"submission_id": submission_id},
+            )
         return None
     taken = same_delivery.update(
         started_at=now,
@@ -248,7 +281,12 @@ def submission_take_over_lost(*, submission_id: str, worker: str) -> int | None:
     )
     if not taken:
         return None
-    logger.warning("submission %s: its worker %s died mid-run; running it once more", submission_id, holder)
+    logger.warning(
+        "submission %s: its worker %s died mid-run; running it once more",
+        submission_id,
+        holder,
+        extra={"submission_id": submission_id},
+    )
     return deliveries + 1
 
 
@@ -273,20 +311,31 @@ def submission_execute(*, submission_id: str, worker: str) -> None:
     if delivery is None:
         delivery = submission_take_over_lost(submission_id=submission_id, worker=worker)
     if delivery is None:
-        logger.info("submission %s not queued any more; nothing to do", submission_id)
+        logger.info(
+            "submission %s not queued any more; nothing to do",
+            submission_id,
+            extra={"submission_id": submission_id},
+        )
         return
     submission = Submission.objects.select_related("lab").get(pk=submission_id)
     try:
         outcome = runner.run_submission(submission)
     except Exception:
-        logger.exception("submission %s failed inside the platform", submission_id)
+        logger.exception(
+            "submission %s failed inside the platform", submission_id, extra={"submission_id": submission_id}
+        )
         outcome = Outcome(
             status=Submission.Status.ERROR,
             message="MLRange failed while running your code (our fault, and it has been logged). "
             "Please submit again.",
         )
     submission_finish(submission_id=submission_id, delivery=delivery, outcome=outcome)
-    logger.info("submission %s finished: %s", submission_id, outcome.status)
+    logger.info(
+        "submission %s finished: %s",
+        submission_id,
+        outcome.status,
+        extra={"submission_id": submission_id, "status": outcome.status, "worker": worker},
+    )
 
 
 def submissions_sweep(*, now: Any = None, queued_grace_seconds: int = 120) -> dict[str, int]:
@@ -302,11 +351,17 @@ def submissions_sweep(*, now: Any = None, queued_grace_seconds: int = 120) -> di
 
     now = now or timezone.now()
     stuck = Submission.objects.filter(status=Submission.Status.RUNNING, deadline_at__lt=now)
-    failed = stuck.filter(deliveries__gte=MAX_DELIVERIES).update(
-        status=Submission.Status.ERROR,
-        finished_at=now,
-        message=WORKER_LOST_TWICE,
-    )
+    failed = 0
+    # One fenced update per row (few: each is a worker lost twice), so that each one counted
+    # in the metrics is one this sweep finalised.
+    for pk in list(stuck.filter(deliveries__gte=MAX_DELIVERIES).values_list("pk", flat=True)):
+        if stuck.filter(pk=pk, deliveries__gte=MAX_DELIVERIES).update(
+            status=Submission.Status.ERROR,
+            finished_at=now,
+            message=WORKER_LOST_TWICE,
+        ):
+            failed += 1
+            _record_finished(submission_id=str(pk), status=Submission.Status.ERROR)
     requeue_ids = list(stuck.filter(deliveries__lt=MAX_DELIVERIES).values_list("pk", flat=True))
     requeued = Submission.objects.filter(pk__in=requeue_ids, status=Submission.Status.RUNNING).update(
         status=Submission.Status.QUEUED, queued_at=now, started_at=None, deadline_at=None
