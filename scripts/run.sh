@@ -9,6 +9,12 @@ HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
 VAR_DIR=${MLRANGE_VAR_DIR:-var}
 GRACE=10 # seconds a process gets to stop after SIGTERM before its whole session is killed
+# Prometheus multiprocess mode: the web server and the worker's pool processes keep their
+# metrics in files of one folder, so /metrics (with METRICS_ENABLED=1) adds up all of them.
+# Emptied at each start: the values of an earlier run's processes are not this run's.
+export PROMETHEUS_MULTIPROC_DIR=${PROMETHEUS_MULTIPROC_DIR:-$(realpath -m "$VAR_DIR/metrics")}
+mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+find "$PROMETHEUS_MULTIPROC_DIR" -maxdepth 1 -name '*.db' -delete
 
 # SIGTERM to a process started with setsid, then SIGKILL to whatever is left of its session.
 stop_session() {

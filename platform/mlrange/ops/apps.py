@@ -34,10 +34,10 @@ def _start_heartbeats(**_: object) -> None:
 
 def _start_metrics_exporter(**_: object) -> None:
     """In the worker's main process (before the pool forks): serve the pool's metrics when
-    METRICS_WORKER_PORT is set."""
+    METRICS_ENABLED and METRICS_WORKER_PORT are set."""
     from django.conf import settings
 
-    if settings.METRICS_WORKER_PORT:
+    if settings.METRICS_ENABLED and settings.METRICS_WORKER_PORT:
         from mlrange.ops.exposition import worker_exporter_start
 
         worker_exporter_start(
