@@ -310,3 +310,20 @@ def test_the_worker_exporter_serves_its_pool_metrics_behind_the_token():
     assert refused.value.code == 401
     assert "mlrange_submissions_finished" in body
     assert "mlrange_submissions_queued" not in body  # the database part is the web's
+
+
+def test_a_worker_opens_its_exporter_only_when_metrics_are_enabled(settings, monkeypatch):
+    from mlrange.ops import apps, exposition
+
+    started: list[dict] = []
+    monkeypatch.setattr(exposition, "worker_exporter_start", lambda **kwargs: started.append(kwargs))
+    settings.METRICS_WORKER_PORT = 9808
+    settings.METRICS_TOKEN = TOKEN
+
+    settings.METRICS_ENABLED = False
+    apps._start_metrics_exporter()
+    assert started == []
+
+    settings.METRICS_ENABLED = True
+    apps._start_metrics_exporter()
+    assert started == [{"addr": settings.METRICS_WORKER_ADDR, "port": 9808, "token": TOKEN}]
