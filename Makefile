@@ -6,6 +6,9 @@ BIN := $(VENV)/bin
 MLRANGE_RUNTIME ?= /opt/mlrange/runtime
 RUNTIME_PYTHON ?= /usr/bin/python3.11
 export MLRANGE_RUNTIME
+# The settings keep DEBUG off unless it is set; these targets are local runs (production sets
+# DEBUG=0 and SECRET_KEY in its environment), so they turn it on unless told otherwise.
+export DEBUG ?= 1
 PIP_QUIET := --quiet --disable-pip-version-check
 
 .PHONY: run test lint typecheck pytest check-labs bench venv runtime system-deps migrate content clean

@@ -6,6 +6,14 @@ from rest_framework.test import APIClient
 from tests.factories import UserFactory
 
 
+@pytest.fixture(autouse=True)
+def _fresh_throttle_counts() -> None:
+    """Throttle counts live in the cache, which outlives a test: each test starts from none."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()

@@ -14,7 +14,7 @@ def _manage(*args: str, env: dict[str, str], tmp_path: Path) -> subprocess.Compl
         for k, v in os.environ.items()
         if k not in {"SECRET_KEY", "DEBUG", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     }
-    base.update({"MLRANGE_VAR_DIR": str(tmp_path), **env})
+    base.update({"MLRANGE_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "mlrange.settings", **env})
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -31,12 +31,35 @@ def test_debug_off_without_secret_key_refuses_to_start(tmp_path):
     assert "SECRET_KEY is not set" in result.stderr
 
 
+def test_debug_is_off_unless_set(tmp_path):
+    result = _manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.DEBUG)",
+        env={"SECRET_KEY": "k" * 50},
+        tmp_path=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_without_debug_or_secret_key_settings_refuse_to_load(tmp_path):
+    result = _manage("check", env={}, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_make_targets_run_with_debug_on():
+    makefile = (ROOT / "Makefile").read_text()
+    assert "export DEBUG ?= 1" in makefile
+
+
 def test_local_run_generates_secret_key_once(tmp_path):
-    first = _manage("check", env={}, tmp_path=tmp_path)
+    first = _manage("check", env={"DEBUG": "1"}, tmp_path=tmp_path)
     assert first.returncode == 0, first.stderr
     key = (tmp_path / "secret_key").read_text()
     assert len(key) >= 50
-    _manage("check", env={}, tmp_path=tmp_path)
+    _manage("check", env={"DEBUG": "1"}, tmp_path=tmp_path)
     assert (tmp_path / "secret_key").read_text() == key
 
 

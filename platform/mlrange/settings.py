@@ -1,12 +1,14 @@
 """Settings, all from the environment (12-factor), with embedded defaults for a laptop.
 
-Defaults: SQLite file and filesystem Celery queue under `var/`, DEBUG on, a secret key
-generated once into `var/`. Production sets DEBUG=0, SECRET_KEY, DATABASE_URL and
-CELERY_BROKER_URL (see docker-compose.yml).
+Defaults: SQLite file and filesystem Celery queue under `var/`, DEBUG off. A local run
+(`make run`, the tests) sets DEBUG=1, and then a secret key is generated once into `var/`.
+Production leaves DEBUG off and sets SECRET_KEY, DATABASE_URL and CELERY_BROKER_URL (see
+docker-compose.yml).
 """
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import django_stubs_ext
@@ -23,7 +25,8 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 VAR_DIR = Path(env.str("MLRANGE_VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-DEBUG = env.bool("DEBUG", default=True)
+# Off unless set: `make` targets and the test settings (mlrange.settings_test) set DEBUG=1.
+DEBUG = env.bool("DEBUG", default=False)
 
 
 def _secret_key() -> str:
@@ -46,6 +49,10 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# How many reverse proxies of ours stand in front of the web server, each appending to
+# X-Forwarded-For. 0: the header is ignored (a client can write anything in it). Throttles
+# and login lockout key on the address this gives (mlrange.common.clientip).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -57,6 +64,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "axes",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "mlrange.common",
@@ -78,6 +86,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a login that django-axes refused into its lockout page (429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "mlrange.urls"
@@ -119,11 +129,31 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
+# Failed logins (login page, admin, API token) counted per username and client address by
+# django-axes; at LOGIN_FAILURE_LIMIT the pair is locked for LOGIN_LOCKOUT_MINUTES (429).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("LOGIN_LOCKOUT_MINUTES", default=15))
+# Per username and address: a class behind one NAT address is not locked out by one learner's
+# typos, and a guesser who rotates X-Forwarded-For still has one address (TRUSTED_PROXY_COUNT).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "mlrange.common.clientip.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "mlrange.accounts.views.locked_out"  # 429 page with Retry-After
+AXES_VERBOSE = False
+# A new or expired API token is issued at /api/v1/auth/token/; unset: tokens never expire.
+TOKEN_TTL_HOURS = env.float("TOKEN_TTL_HOURS", default=None)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a rule on passwords: revokes the user's API tokens whenever the password changes.
+    {"NAME": "mlrange.accounts.password_hooks.RevokeTokensOnPasswordChange"},
 ]
 
 LANGUAGE_CODE = "en-us"
@@ -149,7 +179,7 @@ STORAGES = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: anonymous API callers get 401 with a WWW-Authenticate header, not 403.
-        "rest_framework.authentication.TokenAuthentication",
+        "mlrange.accounts.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
@@ -157,7 +187,22 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "mlrange.common.exceptions.api_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_THROTTLE_RATES": {"anon": "120/min", "user": "600/min"},
+    # Without DEFAULT_THROTTLE_CLASSES, DRF never applies the rates below. Every throttle keys
+    # on mlrange.common.clientip (X-Forwarded-For only behind TRUSTED_PROXY_COUNT proxies).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "mlrange.common.throttling.AnonThrottle",
+        "mlrange.common.throttling.UserThrottle",
+        "mlrange.common.throttling.ScopedThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_THROTTLE_ANON", default="120/min"),
+        "user": env.str("API_THROTTLE_USER", default="600/min"),
+        # Scoped (views' `throttle_scope`): password guesses, lab submissions, quiz answers.
+        "auth": env.str("API_THROTTLE_AUTH", default="10/min"),
+        "submissions": env.str("API_THROTTLE_SUBMISSIONS", default="30/min"),
+        "answers": env.str("API_THROTTLE_ANSWERS", default="120/min"),
+    },
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "MLRange API",
@@ -271,7 +316,8 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # axes: lockouts are warnings; its INFO line for every login is noise.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
 if not DEBUG:

@@ -2,12 +2,18 @@
 
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from mlrange.accounts.apis import TokenObtainApi
 from mlrange.catalog import views as catalog_views
 from mlrange.ops.apis import HealthApi
 from mlrange.ops.views import metrics
+
+# JSON under /api/, HTML pages elsewhere (mlrange.common.error_views).
+handler400 = "mlrange.common.error_views.bad_request"
+handler403 = "mlrange.common.error_views.permission_denied"
+handler404 = "mlrange.common.error_views.page_not_found"
+handler500 = "mlrange.common.error_views.server_error"
 
 api_v1: list[URLPattern | URLResolver] = [
     path("auth/token/", TokenObtainApi.as_view(), name="auth-token"),
@@ -27,7 +33,8 @@ urlpatterns = [
     path("dashboard/", include("mlrange.progress.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The split view serves Swagger UI's setup as a script file: no inline script (CSP).
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("admin/", admin.site.urls),
     path("metrics", metrics, name="metrics"),
 ]

@@ -14,7 +14,6 @@ def test_signup_creates_learner_and_logs_in(client):
         {
             "username": "newbie",
             "email": "",
-            "role": "learner",
             "password1": "s3cure-Passphrase!",
             "password2": "s3cure-Passphrase!",
         },
@@ -25,8 +24,8 @@ def test_signup_creates_learner_and_logs_in(client):
     assert client.session["_auth_user_id"] == str(user.pk)
 
 
-def test_signup_as_instructor_sets_role(client):
-    client.post(
+def test_signup_ignores_a_posted_instructor_role(client):
+    response = client.post(
         reverse("accounts:signup"),
         {
             "username": "teach",
@@ -35,13 +34,19 @@ def test_signup_as_instructor_sets_role(client):
             "password2": "s3cure-Passphrase!",
         },
     )
-    assert User.objects.get(username="teach").is_instructor
+    assert response.status_code == 302
+    assert User.objects.get(username="teach").role == User.Role.LEARNER
+
+
+def test_signup_page_offers_no_role_choice(client):
+    response = client.get(reverse("accounts:signup"))
+    assert b'name="role"' not in response.content
 
 
 def test_signup_rejects_weak_password_with_message(client):
     response = client.post(
         reverse("accounts:signup"),
-        {"username": "weak", "role": "learner", "password1": "123", "password2": "123"},
+        {"username": "weak", "password1": "123", "password2": "123"},
     )
     assert response.status_code == 200
     assert not User.objects.filter(username="weak").exists()

@@ -131,3 +131,19 @@ def test_schema_describes_the_assessment_endpoints(api_client):
         "/api/v1/attempts/{attempt_id}/submit/",
     ):
         assert path in schema["paths"], path
+
+
+def test_answers_are_throttled_per_learner_with_a_429_that_says_when(learner_client, started, monkeypatch):
+    from mlrange.common.throttling import ScopedThrottle
+
+    monkeypatch.setattr(ScopedThrottle, "THROTTLE_RATES", {"answers": "2/min"})
+    url = f"/api/v1/attempts/{started['id']}/answers/"
+    statuses = [
+        learner_client.post(url, {"item": item, "response": "a"}, format="json").status_code
+        for item in ("ms-b-001", "ms-b-002")
+    ]
+    throttled = learner_client.post(url, {"item": "ms-a-001", "response": True}, format="json")
+    assert 429 not in statuses
+    assert throttled.status_code == 429
+    assert throttled.json()["detail"].startswith("Request was throttled.")
+    assert int(throttled["Retry-After"]) == throttled.json()["retry_after_seconds"] > 0

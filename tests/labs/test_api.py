@@ -249,3 +249,16 @@ def test_workers_that_cannot_run_labs_say_why(learner_client, lab):
     assert refused.status_code == 503
     assert "no cgroup" in refused.json()["detail"]
     assert not Submission.objects.exists()
+
+
+def test_submissions_are_throttled_per_learner(learner_client, lab, monkeypatch):
+    from mlrange.common.throttling import ScopedThrottle
+
+    monkeypatch.setattr(ScopedThrottle, "THROTTLE_RATES", {"submissions": "1/min"})
+    first = learner_client.post(URL, {"mode": "run", "code": "print(1)"}, format="json")
+    second = learner_client.post(URL, {"mode": "run", "code": "print(2)"}, format="json")
+    assert first.status_code == 202
+    assert second.status_code == 429
+    assert second.json()["detail"].startswith("Request was throttled.")
+    assert second.has_header("Retry-After")
+    assert Submission.objects.count() == 1

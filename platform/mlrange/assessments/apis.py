@@ -146,6 +146,7 @@ class AttemptDetailApi(APIView):
 
 class AttemptAnswerApi(APIView):
     permission_classes = [IsAuthenticated]
+    throttle_scope = "answers"
 
     class Input(serializers.Serializer[Any]):
         class Meta:

@@ -2,7 +2,8 @@
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -43,8 +44,15 @@ class ServiceUnavailableError(ApplicationError):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
 
 
+def body_too_large_detail() -> str:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return f"The request body is larger than the limit of {limit} bytes (DATA_UPLOAD_MAX_MEMORY_SIZE)."
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Turn domain and Django errors into DRF responses with a `detail` message."""
+    if isinstance(exc, RequestDataTooBig):
+        return Response({"detail": body_too_large_detail()}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         exc = exceptions.ValidationError(detail)
@@ -57,4 +65,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         if isinstance(exc, RateLimitedError):
             response["Retry-After"] = str(exc.retry_after_s)
         return response
-    return exception_handler(exc, context)
+    drf_response = exception_handler(exc, context)
+    wait = getattr(exc, "wait", None)  # set by DRF's Throttled; its stubs do not declare it
+    if isinstance(exc, exceptions.Throttled) and drf_response is not None and wait is not None:
+        # DRF sets Retry-After; the body says it too, as RateLimitedError's do.
+        drf_response.data["retry_after_seconds"] = wait
+    return drf_response

@@ -134,6 +134,7 @@ class SubmissionSerializer(serializers.ModelSerializer[Submission]):
 
 class SubmissionCreateApi(APIView):
     permission_classes = [IsAuthenticated]
+    throttle_scope = "submissions"
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     class InputSerializer(serializers.Serializer[dict[str, object]]):

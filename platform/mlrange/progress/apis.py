@@ -8,7 +8,6 @@ from __future__ import annotations
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,9 +16,6 @@ from rest_framework.views import APIView
 from mlrange.accounts.selectors import user_from_request
 from mlrange.progress import selectors, services
 from mlrange.progress.models import Cohort
-
-# Token first, so that an anonymous caller gets 401 with `WWW-Authenticate: Token`, not 403.
-AUTHENTICATION = [TokenAuthentication, SessionAuthentication]
 
 
 class _EstimateSerializer(serializers.Serializer[dict[str, object]]):
@@ -60,7 +56,6 @@ class _OverallSerializer(serializers.Serializer[dict[str, object]]):
 
 
 class MyProgressApi(APIView):
-    authentication_classes = AUTHENTICATION
     permission_classes = [IsAuthenticated]
 
     class OutputSerializer(serializers.Serializer[dict[str, object]]):
@@ -111,7 +106,6 @@ class CohortSerializer(serializers.ModelSerializer[Cohort]):
 class CohortsApi(APIView):
     """GET lists the cohorts you teach; POST creates one (instructors only)."""
 
-    authentication_classes = AUTHENTICATION
     permission_classes = [IsAuthenticated]
     pagination_class = None
 
@@ -150,7 +144,6 @@ class CohortsApi(APIView):
 
 
 class CohortJoinApi(APIView):
-    authentication_classes = AUTHENTICATION
     permission_classes = [IsAuthenticated]
 
     class InputSerializer(serializers.Serializer[dict[str, object]]):
@@ -183,7 +176,6 @@ class CohortJoinApi(APIView):
 
 
 class CohortProgressApi(APIView):
-    authentication_classes = AUTHENTICATION
     permission_classes = [IsAuthenticated]
 
     class OutputSerializer(serializers.Serializer[dict[str, object]]):
