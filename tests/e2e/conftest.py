@@ -38,13 +38,29 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
+def csp_violations(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """Collects what the Content-Security-Policy blocked on `page` (Chromium logs each one)."""
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    return violations
+
+
 @pytest.fixture
 def page(browser):  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(60_000)
+    violations = csp_violations(page)
     yield page
     context.close()
+    assert not violations, "the Content-Security-Policy blocked something on a page:\n" + "\n".join(
+        violations
+    )
 
 
 @pytest.fixture
@@ -52,8 +68,12 @@ def phone_page(browser):  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     page = context.new_page()
     page.set_default_timeout(60_000)
+    violations = csp_violations(page)
     yield page
     context.close()
+    assert not violations, "the Content-Security-Policy blocked something on a page:\n" + "\n".join(
+        violations
+    )
 
 
 def screenshot(page, name: str) -> Path | None:  # type: ignore[no-untyped-def]

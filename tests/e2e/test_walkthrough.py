@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from mlrange.labs.models import Submission
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import csp_violations, screenshot
 from tests.e2e.helpers import answer_visible_questions, has_no_horizontal_overflow, sign_up
 from tests.integration.conftest import start_worker  # noqa: F401 -- a fixture, used by name
 
@@ -48,6 +48,7 @@ def test_new_learner_walkthrough_and_cohort(live_server, browser, platform_ready
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(60_000)
+    blocked = csp_violations(page)
 
     sign_up(page, base, "walker")
     before = page.inner_text("main")
@@ -100,6 +101,7 @@ def test_new_learner_walkthrough_and_cohort(live_server, browser, platform_ready
 
     # An instructor creates a cohort; the learner joins with its code; the cohort page shows them.
     teacher = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    blocked_for_teacher = csp_violations(teacher)
     sign_up(teacher, base, "teacher", role="instructor")
     teacher.fill("#id_name", "Evening class")
     teacher.click("button:has-text('Create cohort')")
@@ -117,5 +119,7 @@ def test_new_learner_walkthrough_and_cohort(live_server, browser, platform_ready
     assert "walker" in csv.text()
     # The learner cannot open the instructor's cohort page.
     assert page.goto(teacher.url).status == 404
+    # Nothing the pages needed was blocked by the Content-Security-Policy (no inline script).
+    assert blocked + blocked_for_teacher == []
     context.close()
     phone.close()
