@@ -81,3 +81,8 @@ def test_database_url_selects_postgresql():
         assert engine == "django.db.backends.postgresql"
     else:
         assert engine == "django.db.backends.sqlite3"
+
+
+def test_every_test_has_a_time_limit(pytestconfig):
+    # pytest-timeout: a hung test fails with its stack instead of holding CI to its own limit.
+    assert float(pytestconfig.getini("timeout")) == 600

@@ -5,7 +5,7 @@ The sets are small and fixed, so list endpoints are not paginated (pagination_cl
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -325,7 +325,14 @@ class GuideApi(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(tags=TAGS, operation_id="guide_retrieve", responses=GuideOutput)
+    @extend_schema(
+        tags=TAGS,
+        operation_id="guide_retrieve",
+        responses={
+            200: GuideOutput,
+            503: OpenApiResponse(description="The curriculum is not loaded (`manage.py load_curriculum`)."),
+        },
+    )
     def get(self, request: Request) -> Response:
         guide = selectors.guide_get()
         if guide is None:
