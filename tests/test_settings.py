@@ -86,3 +86,15 @@ def test_database_url_selects_postgresql():
 def test_every_test_has_a_time_limit(pytestconfig):
     # pytest-timeout: a hung test fails with its stack instead of holding CI to its own limit.
     assert float(pytestconfig.getini("timeout")) == 600
+
+
+def test_cache_url_shares_throttle_counts_through_redis(tmp_path):
+    result = _manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])",
+        env={"DEBUG": "1", "CACHE_URL": "redis://127.0.0.1:6379/2"},
+        tmp_path=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "django.core.cache.backends.redis.RedisCache"
