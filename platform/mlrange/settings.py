@@ -229,7 +229,7 @@ REST_FRAMEWORK = {
         "user": env.str("API_THROTTLE_USER", default="600/min"),
         # Scoped (views' `throttle_scope`): password guesses, lab submissions, quiz answers.
         "auth": env.str("API_THROTTLE_AUTH", default="10/min"),
-        "submissions": env.str("API_THROTTLE_SUBMISSIONS", default="30/min"),
+        "submissions": env.str("API_THROTTLE_SUBMISSIONS", default="60/min"),
         "answers": env.str("API_THROTTLE_ANSWERS", default="120/min"),
     },
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
