@@ -81,6 +81,7 @@ def start_worker(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
         if queue_dir is not None:
             env["MLRANGE_QUEUE_DIR"] = str(queue_dir)
         env.setdefault("MLRANGE_WARM_POOL", "0")
+        env.setdefault("DEBUG", "1")  # a local worker, as make sets it (settings default to off)
         env.update(extra_env or {})
         log = tmp_path / f"worker-{len(workers)}.log"
         proc = subprocess.Popen(
