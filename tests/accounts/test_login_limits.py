@@ -101,3 +101,13 @@ def test_a_successful_login_resets_the_count(client, learner):
     client.post("/accounts/logout/")
     for _ in range(4):
         assert client.post("/accounts/login/", WRONG).status_code == 200
+
+
+def test_an_overlong_username_is_a_400_before_any_lookup(api_client):
+    """A failed login is recorded with its username in a 255-character column: on PostgreSQL an
+    overlong one used to end in a 500 (found by the schemathesis run)."""
+    response = api_client.post(TOKEN_API, {"username": "u" * 300, "password": "whatever"}, format="json")
+
+    assert response.status_code == 400
+    assert "username" in response.json()
+    assert not AccessAttempt.objects.exists()

@@ -5,6 +5,7 @@ from typing import Any
 from axes.helpers import get_cool_off
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -12,6 +13,21 @@ from rest_framework.views import APIView
 
 from mlrange.accounts.services import token_issue
 from mlrange.common.exceptions import RateLimitedError
+
+
+class TokenObtainInput(AuthTokenSerializer):
+    """Username and password, bounded before anything looks them up: a failed login is recorded
+    (django-axes) with its username in a 255-character column, so an overlong one was a 500 on
+    PostgreSQL instead of a 400."""
+
+    username = serializers.CharField(label="Username", write_only=True, max_length=150)
+    password = serializers.CharField(
+        label="Password",
+        style={"input_type": "password"},
+        trim_whitespace=False,
+        write_only=True,
+        max_length=4096,
+    )
 
 
 class TokenObtainApi(ObtainAuthToken):
@@ -23,6 +39,7 @@ class TokenObtainApi(ObtainAuthToken):
 
     throttle_classes = APIView.throttle_classes  # the API's defaults, which DRF's view turns off
     throttle_scope = "auth"
+    serializer_class = TokenObtainInput
 
     @extend_schema(
         summary="Exchange username and password for an API token",
