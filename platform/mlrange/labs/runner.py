@@ -14,7 +14,6 @@ import secrets
 import shutil
 import threading
 import time
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +76,6 @@ def sandbox_problem() -> str | None:
 
 
 ISOLATION_MODES = ("cgroup", "single-user")
-HEARTBEAT_FRESH_S = 45
 
 
 def labs_problem() -> str | None:
@@ -85,8 +83,9 @@ def labs_problem() -> str | None:
     web, so their recent heartbeats decide (labs run when any worker says they can); with no
     worker heard from, this host's own check."""
     from mlrange.ops.models import WorkerHeartbeat  # ops reads labs; imported late, no cycle
+    from mlrange.ops.services import HEARTBEAT_FRESH
 
-    since = timezone.now() - timedelta(seconds=HEARTBEAT_FRESH_S)
+    since = timezone.now() - HEARTBEAT_FRESH
     problems = list(
         WorkerHeartbeat.objects.filter(last_seen__gte=since).values_list("sandbox_problem", flat=True)
     )

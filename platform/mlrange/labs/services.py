@@ -10,7 +10,6 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -31,6 +30,7 @@ from mlrange.common.exceptions import (
 from mlrange.labs.models import Lab, ServiceMeter, Submission
 from mlrange.labs.selectors import graded_submissions_since, submission_in_flight_count
 from mlrange.ops import metrics
+from mlrange.sandbox.cgroups import pid_alive
 
 logger = logging.getLogger(__name__)
 
@@ -257,7 +257,7 @@ def submission_take_over_lost(*, submission_id: str, worker: str) -> int | None:
     holder, deliveries = str(row["worker"]), int(row["deliveries"])
     holder_host, _, holder_pid = holder.rpartition(":")
     host = worker.rpartition(":")[0]
-    if holder_host != host or not holder_pid.isdigit() or _process_alive(int(holder_pid)):
+    if holder_host != host or not holder_pid.isdigit() or pid_alive(int(holder_pid)):
         return None  # another host's worker: the sweeper decides at the deadline
     same_delivery = Submission.objects.filter(
         pk=submission_id, status=Submission.Status.RUNNING, deliveries=deliveries, worker=holder
@@ -288,16 +288,6 @@ def submission_take_over_lost(*, submission_id: str, worker: str) -> int | None:
         extra={"submission_id": submission_id},
     )
     return deliveries + 1
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def submission_execute(*, submission_id: str, worker: str) -> None:

@@ -16,7 +16,7 @@ from mlrange.ops.models import WorkerHeartbeat, WorkerPing
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_INTERVAL_S = 10.0
-HEARTBEAT_FRESH = timedelta(seconds=45)  # as labs.runner.HEARTBEAT_FRESH_S
+HEARTBEAT_FRESH = timedelta(seconds=45)  # a worker heard from within this is alive
 
 
 @transaction.atomic

@@ -197,13 +197,6 @@ class ExecutionCgroup:
         except (OSError, ValueError):
             return 0
 
-    def memory_current_bytes(self) -> int:
-        name = "memory.usage_in_bytes" if self.version == "v1" else "memory.current"
-        try:
-            return int(_read(self.dirs["memory"] / name))
-        except (OSError, ValueError):
-            return 0
-
     def oom_killed(self) -> bool:
         """Whether the kernel's OOM killer killed a process here for hitting the memory limit."""
         name = "memory.oom_control" if self.version == "v1" else "memory.events"
@@ -365,7 +358,7 @@ class CgroupRoot:
         for parent in dict.fromkeys(self.parents.values()):
             for sibling in parent.parent.glob("mlrange-*"):
                 suffix = sibling.name.removeprefix("mlrange-")
-                if not suffix.isdigit() or sibling == parent or _pid_alive(int(suffix)):
+                if not suffix.isdigit() or sibling == parent or pid_alive(int(suffix)):
                     continue
                 for child in sibling.iterdir():
                     if child.is_dir():
@@ -395,7 +388,8 @@ def _make_cgroup_dir(path: Path) -> None:
             raise CgroupUnavailableError(f"{path} exists and is not a cgroup folder") from None
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists (as far as signal 0 can tell)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

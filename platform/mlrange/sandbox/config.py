@@ -41,8 +41,8 @@ class SandboxConfig:
     """Where sandboxes find their runtime and what they may see.
 
     ``runtime`` is a virtualenv readable and executable by ``sandbox_uid`` (kernel and grader
-    interpreter). ``run_dir`` holds per-sandbox folders (connection file, ipc sockets): keep it
-    short, ZMQ ipc socket paths must stay under 107 bytes. ``ro_mounts`` maps sandbox paths to
+    interpreter). ``run_dir`` holds per-sandbox folders (a kernel's read-only connection file,
+    lab services' sockets, grader inputs); nothing in it is writable from a kernel. ``ro_mounts`` maps sandbox paths to
     host paths bound read-only into every kernel; never map a secret there.
     """
 

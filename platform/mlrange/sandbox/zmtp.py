@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import os
 import select
 import socket
 import struct
@@ -261,8 +260,3 @@ def wait_readable(peers: Sequence[ZmtpPeer], timeout: float) -> list[ZmtpPeer]:
     except (OSError, ValueError):
         return list(peers)
     return list(readable)
-
-
-def socket_path_ok(path: str) -> bool:
-    """Unix socket paths are limited to 107 bytes."""
-    return len(os.fsencode(path)) < 108
