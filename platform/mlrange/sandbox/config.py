@@ -42,8 +42,9 @@ class SandboxConfig:
 
     ``runtime`` is a virtualenv readable and executable by ``sandbox_uid`` (kernel and grader
     interpreter). ``run_dir`` holds per-sandbox folders (a kernel's read-only connection file,
-    lab services' sockets, grader inputs); nothing in it is writable from a kernel. ``ro_mounts`` maps sandbox paths to
-    host paths bound read-only into every kernel; never map a secret there.
+    lab services' sockets, grader inputs); nothing in it is writable from a kernel.
+    ``ro_mounts`` maps sandbox paths to host paths bound read-only into every kernel; never map
+    a secret there.
     """
 
     runtime: Path
