@@ -123,3 +123,38 @@ class ServiceMeter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lab_id}:{self.service}:{self.used}/{self.budget}"
+
+
+class HintReveal(models.Model):
+    """A hint of a lab that a learner chose to see. Hints are revealed in order, one row each,
+    so the rows of a learner and lab are always hints 1..n: what they have seen, and when."""
+
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    lab = models.ForeignKey(Lab, on_delete=models.CASCADE, related_name="hint_reveals")
+    number = models.PositiveSmallIntegerField(help_text="1 for the lab's first hint.")
+    revealed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("lab", "number")
+        constraints = [
+            models.UniqueConstraint(fields=["learner", "lab", "number"], name="unique_hint_reveal"),
+            models.CheckConstraint(condition=models.Q(number__gte=1), name="hint_number_from_one"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lab_id}:hint {self.number}"
+
+
+class Draft(models.Model):
+    """The code a learner is writing for a lab, saved as they type: the editor opens on it."""
+
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    lab = models.ForeignKey(Lab, on_delete=models.CASCADE, related_name="+")
+    code = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["learner", "lab"], name="unique_draft_per_lab")]
+
+    def __str__(self) -> str:
+        return f"{self.lab_id}:{self.learner_id}"
