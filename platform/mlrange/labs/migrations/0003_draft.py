@@ -26,18 +26,4 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('learner', 'lab'), name='unique_draft_per_lab')],
             },
         ),
-        migrations.CreateModel(
-            name='HintReveal',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveSmallIntegerField(help_text="1 for the lab's first hint.")),
-                ('revealed_at', models.DateTimeField(auto_now_add=True)),
-                ('lab', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='hint_reveals', to='labs.lab')),
-                ('learner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'ordering': ('lab', 'number'),
-                'constraints': [models.UniqueConstraint(fields=('learner', 'lab', 'number'), name='unique_hint_reveal'), models.CheckConstraint(condition=models.Q(('number__gte', 1)), name='hint_number_from_one')],
-            },
-        ),
     ]
