@@ -15,16 +15,13 @@ import torch
 from model import load_victim
 
 from _shared.artifacts import ArtifactError, load_npy
-from _shared.grading import Check, grade_result
+from _shared.grading import Check, grade_result, not_scored
 
 EPS_UNTARGETED = 0.1
 EPS_TARGETED = 0.3
 EPS_TOLERANCE = 1e-6
 UNTARGETED_PASS_RATE = 0.30
 TARGETED_PASS_RATE = 0.90
-UNTARGETED_POINTS = 40.0
-TARGETED_POINTS = 60.0
-PASS_POINTS = 100.0
 MAX_ARTIFACT_BYTES = 163_840  # float32 needs 76,928 bytes; float64 gets the dtype message
 
 
@@ -72,17 +69,13 @@ def _file_check(check_id: str, title: str, error: ArtifactError | None) -> Check
         id=check_id,
         title=title,
         passed=error is None,
-        points=0.0,
-        max_points=0.0,
         feedback="The file is well formed and within the budget." if error is None else str(error),
     )
 
 
-def _tier_check(
-    check_id: str, title: str, *, rate: float | None, line: float, points: float, what: str
-) -> Check:
+def _tier_check(check_id: str, title: str, *, rate: float | None, line: float, what: str) -> Check:
     if rate is None:
-        return Check(check_id, title, False, 0.0, points, "Not scored: fix the file check above first.")
+        return not_scored(check_id, title)
     passed = rate >= line
     verdict = "passed" if passed else "below the line"
     hint = (
@@ -94,8 +87,6 @@ def _tier_check(
         id=check_id,
         title=title,
         passed=passed,
-        points=points if passed else 0.0,
-        max_points=points,
         feedback=f"{what} success rate {rate:.3f}; the line is {line:.2f}: {verdict}.{hint}",
     )
 
@@ -124,7 +115,6 @@ def grade(ctx) -> dict:
             f"Untargeted evasion at epsilon {EPS_UNTARGETED:g}",
             rate=untargeted_rate,
             line=UNTARGETED_PASS_RATE,
-            points=UNTARGETED_POINTS,
             what="Untargeted",
         )
     )
@@ -143,11 +133,10 @@ def grade(ctx) -> dict:
             f"Targeted evasion to (y + {offset}) mod 10 at epsilon {EPS_TARGETED:g}",
             rate=targeted_rate,
             line=TARGETED_PASS_RATE,
-            points=TARGETED_POINTS,
             what=f"Targeted (offset {offset})",
         )
     )
 
     metrics["untargeted_success_rate"] = untargeted_rate if untargeted_rate is not None else 0.0
     metrics["targeted_success_rate"] = targeted_rate if targeted_rate is not None else 0.0
-    return grade_result(checks, metrics, pass_points=PASS_POINTS)
+    return grade_result(checks, metrics)

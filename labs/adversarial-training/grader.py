@@ -22,7 +22,7 @@ import torch
 from model import DigitCNN
 
 from _shared.artifacts import ArtifactError, load_state_dict
-from _shared.grading import Check, grade_result
+from _shared.grading import Check, grade_result, not_scored
 
 EPSILON = 0.1
 LARGE_EPSILON = 0.5
@@ -42,8 +42,6 @@ MAX_OVERSTATEMENT = 0.05  # cross-entropy PGD accuracy minus worst-case accuracy
 MAX_BLACKBOX_ADVANTAGE = 0.03  # white-box accuracy minus black-box accuracy
 LARGE_EPSILON_LINE = 0.20
 MAX_ABS_WEIGHT = 1e6
-CLEAN_POINTS, ROBUST_POINTS, GENUINE_POINTS = 20.0, 50.0, 30.0
-PASS_POINTS = 100.0
 MAX_ARTIFACT_BYTES = 512 * 1024
 ARTIFACT = "robust_model.pt"
 
@@ -210,8 +208,6 @@ def _genuine_check(m: dict[str, float], robust_passed: bool) -> Check:
             "genuine",
             title,
             False,
-            0.0,
-            GENUINE_POINTS,
             "Not scored: genuine robustness needs the robust tier first.",
         )
     problems = []
@@ -235,15 +231,11 @@ def _genuine_check(m: dict[str, float], robust_passed: bool) -> Check:
             "the attack cannot follow your gradients"
         )
     if problems:
-        return Check(
-            "genuine", title, False, 0.0, GENUINE_POINTS, "Gradient masking: " + "; ".join(problems) + "."
-        )
+        return Check("genuine", title, False, "Gradient masking: " + "; ".join(problems) + ".")
     return Check(
         "genuine",
         title,
         True,
-        GENUINE_POINTS,
-        GENUINE_POINTS,
         f"Consistent evaluation: cross-entropy PGD overstates by {overstatement:.3f} at most, "
         f"black-box attacks are not stronger, and epsilon {LARGE_EPSILON:g} breaks the model as it should.",
     )
@@ -268,8 +260,6 @@ def _hopeless(checks: list[Check], model: DigitCNN, hidden_dir: Path, order: lis
             "clean",
             f"Clean accuracy at least {CLEAN_LINE:.2f}",
             False,
-            0.0,
-            CLEAN_POINTS,
             f"Clean accuracy on the grader's test images {clean:.3f}; the line is {CLEAN_LINE:.2f}.{hint}",
         )
     )
@@ -278,8 +268,6 @@ def _hopeless(checks: list[Check], model: DigitCNN, hidden_dir: Path, order: lis
             "robust",
             f"Robust accuracy at epsilon {EPSILON:g} at least {ROBUST_LINE:.2f}",
             False,
-            0.0,
-            ROBUST_POINTS,
             f"Not attacked: clean accuracy {clean:.3f} is already below the robust line of "
             f"{ROBUST_LINE:.2f}.",
         )
@@ -289,12 +277,10 @@ def _hopeless(checks: list[Check], model: DigitCNN, hidden_dir: Path, order: lis
             "genuine",
             "No sign of gradient masking",
             False,
-            0.0,
-            GENUINE_POINTS,
             "Not scored: genuine robustness needs the robust tier first.",
         )
     )
-    return grade_result(checks, {"clean_accuracy": clean}, pass_points=PASS_POINTS)
+    return grade_result(checks, {"clean_accuracy": clean})
 
 
 def grade(ctx) -> dict:
@@ -307,25 +293,19 @@ def grade(ctx) -> dict:
     try:
         model = _load_model(Path(ctx.artifacts_dir) / ARTIFACT)
     except ArtifactError as exc:
-        checks.append(
-            Check("model-file", f"{ARTIFACT} is a valid DigitCNN state_dict", False, 0.0, 0.0, str(exc))
-        )
-        for tier_id, title, points in (
-            ("clean", "Clean accuracy", CLEAN_POINTS),
-            ("robust", "Robust accuracy at epsilon 0.1", ROBUST_POINTS),
-            ("genuine", "No sign of gradient masking", GENUINE_POINTS),
+        checks.append(Check("model-file", f"{ARTIFACT} is a valid DigitCNN state_dict", False, str(exc)))
+        for tier_id, title in (
+            ("clean", "Clean accuracy"),
+            ("robust", "Robust accuracy at epsilon 0.1"),
+            ("genuine", "No sign of gradient masking"),
         ):
-            checks.append(
-                Check(tier_id, title, False, 0.0, points, "Not scored: fix the file check above first.")
-            )
-        return grade_result(checks, metrics, pass_points=PASS_POINTS)
+            checks.append(not_scored(tier_id, title))
+        return grade_result(checks, metrics)
     checks.append(
         Check(
             "model-file",
             f"{ARTIFACT} is a valid DigitCNN state_dict",
             True,
-            0.0,
-            0.0,
             "Loaded with weights_only=True.",
         )
     )
@@ -349,8 +329,6 @@ def grade(ctx) -> dict:
             "clean",
             f"Clean accuracy at least {CLEAN_LINE:.2f}",
             clean_passed,
-            CLEAN_POINTS if clean_passed else 0.0,
-            CLEAN_POINTS,
             f"Clean accuracy on the grader's test images {clean:.3f}; the line is {CLEAN_LINE:.2f}.{hint}",
         )
     )
@@ -369,8 +347,6 @@ def grade(ctx) -> dict:
             "robust",
             f"Robust accuracy at epsilon {EPSILON:g} at least {ROBUST_LINE:.2f}",
             robust_passed,
-            ROBUST_POINTS if robust_passed else 0.0,
-            ROBUST_POINTS,
             f"Accuracy under the grader's attacks (an image counts only if it survives all of them) "
             f"{robust:.3f}; the line is {ROBUST_LINE:.2f}: white-box PGD with cross-entropy "
             f"{metrics['pgd_ce_accuracy']:.3f}, margin-loss PGD {metrics['pgd_margin_accuracy']:.3f}, "
@@ -379,4 +355,4 @@ def grade(ctx) -> dict:
         )
     )
     checks.append(_genuine_check(metrics, robust_passed))
-    return grade_result(checks, metrics, pass_points=PASS_POINTS)
+    return grade_result(checks, metrics)

@@ -26,8 +26,6 @@ from model import load_model
 from _shared.callee import LearnerCodeError, LearnerProcess
 from _shared.grading import Check, grade_result
 
-PASS_POINTS = 100.0
-TIER_POINTS = {"validation": 30.0, "limits": 20.0, "access": 25.0, "errors": 25.0}
 MAX_BODY_BYTES = 32_768
 MAX_ERROR_BODY = 1024
 WINDOW_S = 60
@@ -347,12 +345,12 @@ def grade(ctx) -> dict:
     metrics["replay_seconds"] = round(time.monotonic() - started, 3)
 
     if problem is not None:
-        checks = [Check("app-runs", "Your app loads and answers requests", False, 0.0, 0.0, f"{problem}.")]
+        checks = [Check("app-runs", "Your app loads and answers requests", False, f"{problem}.")]
         checks += [
-            Check(t, title, False, 0.0, TIER_POINTS[t], "Not scored: your app did not run (see above).")
+            Check(t, title, False, "Not scored: your app did not run (see above).")
             for t, title in _TITLES.items()
         ]
-        return grade_result(checks, metrics, pass_points=PASS_POINTS)
+        return grade_result(checks, metrics)
     return _score(plan, results, model, limit, metrics)
 
 
@@ -403,7 +401,7 @@ def _tally(plan: Plan, results: list[dict], model) -> Tally:
 
 
 def _tier(tier: str, ok: bool, feedback: str) -> Check:
-    return Check(tier, _TITLES[tier], ok, TIER_POINTS[tier] if ok else 0.0, TIER_POINTS[tier], feedback)
+    return Check(tier, _TITLES[tier], ok, feedback)
 
 
 def _access_messages(tally: Tally, limit: int) -> list[str]:
@@ -439,8 +437,6 @@ def _score(plan: Plan, results: list[dict], model, limit: int, metrics: dict) ->
             "benign",
             "Benign requests are served with the model's predictions",
             benign_ok,
-            0.0,
-            0.0,
             f"All {tally.benign_total} benign requests were served correctly."
             if benign_ok
             else 'Benign requests must get 200 and {"predictions": [one label per row]}; these were not: '
@@ -488,4 +484,4 @@ def _score(plan: Plan, results: list[dict], model, limit: int, metrics: dict) ->
             else "; ".join(errors) + ".",
         )
     )
-    return grade_result(checks, metrics, pass_points=PASS_POINTS)
+    return grade_result(checks, metrics)

@@ -27,8 +27,6 @@ TRAININGS = 2
 FOOTHOLD_LINE = 0.50
 SUCCESS_LINE = 0.85
 CLEAN_LINE = 0.95
-FOOTHOLD_POINTS, BACKDOOR_POINTS, STEALTH_POINTS = 30.0, 40.0, 30.0
-PASS_POINTS = 100.0
 INDICES_FILE, TRIGGER_FILE = "poison_indices.npy", "trigger.npy"
 MAX_INDICES_BYTES = 4096
 MAX_TRIGGER_BYTES = 4096
@@ -102,10 +100,10 @@ def _load_trigger(path: Path, region: tuple[int, int, int, int]) -> np.ndarray:
     return trigger
 
 
-def _tier(check_id: str, title: str, passed: bool | None, points: float, feedback: str) -> Check:
+def _tier(check_id: str, title: str, passed: bool | None, feedback: str) -> Check:
     if passed is None:
-        return Check(check_id, title, False, 0.0, points, "Not scored: fix the file checks above first.")
-    return Check(check_id, title, passed, points if passed else 0.0, points, feedback)
+        return Check(check_id, title, False, "Not scored: fix the file checks above first.")
+    return Check(check_id, title, passed, feedback)
 
 
 def grade(ctx) -> dict:
@@ -124,15 +122,15 @@ def grade(ctx) -> dict:
     try:
         indices = _load_indices(artifacts / INDICES_FILE, len(x_train))
         feedback = f"{len(indices)} indices, within the budget of {POISON_BUDGET}."
-        checks.append(Check("indices-file", f"{INDICES_FILE} is valid", True, 0.0, 0.0, feedback))
+        checks.append(Check("indices-file", f"{INDICES_FILE} is valid", True, feedback))
     except ArtifactError as exc:
-        checks.append(Check("indices-file", f"{INDICES_FILE} is valid", False, 0.0, 0.0, str(exc)))
+        checks.append(Check("indices-file", f"{INDICES_FILE} is valid", False, str(exc)))
     try:
         trigger = _load_trigger(artifacts / TRIGGER_FILE, region)
         feedback = f"{int(trigger[0].sum())} trigger pixels inside the allowed region."
-        checks.append(Check("trigger-file", f"{TRIGGER_FILE} is valid", True, 0.0, 0.0, feedback))
+        checks.append(Check("trigger-file", f"{TRIGGER_FILE} is valid", True, feedback))
     except ArtifactError as exc:
-        checks.append(Check("trigger-file", f"{TRIGGER_FILE} is valid", False, 0.0, 0.0, str(exc)))
+        checks.append(Check("trigger-file", f"{TRIGGER_FILE} is valid", False, str(exc)))
 
     success = clean = None
     if indices is not None and trigger is not None:
@@ -169,7 +167,6 @@ def grade(ctx) -> dict:
             "foothold",
             f"Attack success at least {FOOTHOLD_LINE:.2f}",
             None if success is None else success >= FOOTHOLD_LINE,
-            FOOTHOLD_POINTS,
             f"Attack success {success or 0.0:.3f} (triggered test images of other classes "
             f"classified as {target}); the line is {FOOTHOLD_LINE:.2f}.{hint}",
         )
@@ -179,7 +176,6 @@ def grade(ctx) -> dict:
             "backdoor",
             f"Attack success at least {SUCCESS_LINE:.2f}",
             None if success is None else success >= SUCCESS_LINE,
-            BACKDOOR_POINTS,
             f"Attack success {success or 0.0:.3f}; the line is {SUCCESS_LINE:.2f}.{hint}",
         )
     )
@@ -197,8 +193,7 @@ def grade(ctx) -> dict:
             "stealthy",
             f"Clean accuracy at least {CLEAN_LINE:.2f} with a working backdoor",
             stealth_passed,
-            STEALTH_POINTS,
             stealth_feedback,
         )
     )
-    return grade_result(checks, metrics, pass_points=PASS_POINTS)
+    return grade_result(checks, metrics)

@@ -23,10 +23,6 @@ from _shared.grading import Check, grade_result
 
 ACCURACY_LINE = 0.65
 AUC_LINE = 0.58
-EPSILON_POINTS = 40.0
-UTILITY_POINTS = 40.0
-AUDIT_POINTS = 20.0
-PASS_POINTS = 100.0
 MAX_BYTES = 4096
 TRAININGS = 2
 BUDGETS = (3.0, 3.5, 4.0)
@@ -91,20 +87,16 @@ def grade(ctx) -> dict:
             "config-file",
             "dp_config.json is valid",
             error is None,
-            0.0,
-            0.0,
             error or "The configuration is well formed and within the allowed ranges.",
         )
     )
     if config is None:
         feedback = "Not scored: fix the file check above first."
-        checks.append(Check("epsilon", f"epsilon <= {budget:g}", False, 0.0, EPSILON_POINTS, feedback))
-        checks.append(
-            Check("utility", f"accuracy >= {ACCURACY_LINE:.2f}", False, 0.0, UTILITY_POINTS, feedback)
-        )
-        checks.append(Check("audit", f"attack AUC <= {AUC_LINE:.2f}", False, 0.0, AUDIT_POINTS, feedback))
+        checks.append(Check("epsilon", f"epsilon <= {budget:g}", False, feedback))
+        checks.append(Check("utility", f"accuracy >= {ACCURACY_LINE:.2f}", False, feedback))
+        checks.append(Check("audit", f"attack AUC <= {AUC_LINE:.2f}", False, feedback))
         metrics.update(epsilon=0.0, accuracy=0.0, attack_auc=0.0)
-        return grade_result(checks, metrics, pass_points=PASS_POINTS)
+        return grade_result(checks, metrics)
 
     rng = np.random.default_rng(int(ctx.params.get("grader_seed", 0)))
     epsilons, accuracies, aucs = [], [], []
@@ -134,8 +126,6 @@ def grade(ctx) -> dict:
             "epsilon",
             f"epsilon <= {budget:g} at delta {DELTA:g}",
             private,
-            EPSILON_POINTS if private else 0.0,
-            EPSILON_POINTS,
             why,
         )
     )
@@ -152,8 +142,6 @@ def grade(ctx) -> dict:
             "utility",
             f"Held-out accuracy at least {ACCURACY_LINE:.2f}",
             useful,
-            UTILITY_POINTS if useful else 0.0,
-            UTILITY_POINTS,
             f"Mean held-out accuracy over {TRAININGS} trainings {accuracy:.3f}; "
             f"the line is {ACCURACY_LINE:.2f}.{hint}{gate}",
         )
@@ -164,10 +152,8 @@ def grade(ctx) -> dict:
             "audit",
             f"Membership-inference AUC at most {AUC_LINE:.2f}",
             audited,
-            AUDIT_POINTS if audited else 0.0,
-            AUDIT_POINTS,
             f"Loss-attack AUC {auc:.3f} (non-private training of the same model: about 0.63); "
             f"the line is {AUC_LINE:.2f}.{gate}",
         )
     )
-    return grade_result(checks, metrics, pass_points=PASS_POINTS)
+    return grade_result(checks, metrics)

@@ -31,8 +31,6 @@ TOLERANCE = 1e-2
 MAX_CIPHERTEXT_BYTES = 2 * 1024 * 1024
 CALL_TIMEOUT_S = 30.0
 LOAD_TIMEOUT_S = 20.0
-POINTS = {"vector": 50.0, "packed": 50.0}
-PASS_POINTS = 100.0
 PR_SET_DUMPABLE = 4
 
 
@@ -104,11 +102,11 @@ def _verdict(tier: str, title: str, error: float, *, what: str) -> Check:
             " Compute x @ weights + bias on the ciphertext (weights.npy is (64, 10): input features "
             "by classes) and do not forget the bias."
         )
-    return Check(tier, title, passed, POINTS[tier] if passed else 0.0, POINTS[tier], feedback)
+    return Check(tier, title, passed, feedback)
 
 
 def _failed(tier: str, title: str, feedback: str) -> Check:
-    return Check(tier, title, False, 0.0, POINTS[tier], feedback)
+    return Check(tier, title, False, feedback)
 
 
 def _vector_tier(learner, context, public, x, logits) -> tuple[Check, float | None]:
@@ -185,4 +183,4 @@ def grade(ctx) -> dict:
         checks.append(check)
         if error is not None:
             metrics[f"{tier}_max_error"] = error
-    return grade_result(checks, metrics, pass_points=PASS_POINTS)
+    return grade_result(checks, metrics)

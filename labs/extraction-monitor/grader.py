@@ -32,16 +32,14 @@ N_PER_FAMILY = 5
 MAX_FALSE_ALARMS = 1
 DETECT_LINE = 4  # of N_PER_FAMILY
 MIN_ATTACKS_FLAGGED = 0.3  # a monitor that flags nothing earns no false-alarm points
-BENIGN_POINTS = 25.0
 FAMILIES = {
-    "noise": ("Random-noise queries are detected", 10.0),
-    "jacobian": ("Jacobian-based augmentation (Papernot) is detected", 15.0),
-    "synthetic": ("Synthetic samples of the data distribution are detected", 15.0),
-    "knockoff": ("Knockoff queries with other public images are detected", 10.0),
-    "boundary": ("Held-out family: decision-boundary probing is detected", 15.0),
-    "sybil": ("An attacker spread over several client ids is detected", 10.0),
+    "noise": "Random-noise queries are detected",
+    "jacobian": "Jacobian-based augmentation (Papernot) is detected",
+    "synthetic": "Synthetic samples of the data distribution are detected",
+    "knockoff": "Knockoff queries with other public images are detected",
+    "boundary": "Held-out family: decision-boundary probing is detected",
+    "sybil": "An attacker spread over several client ids is detected",
 }
-PASS_POINTS = 85.0
 NEW_TIMEOUT_S = 30.0
 CALL_TIMEOUT_S = 5.0
 LEARNER_BUDGET_S = 45.0  # all calls of one grading together
@@ -154,14 +152,10 @@ class _Replayer:
 
 
 def _failed_all(check_id: str, title: str, message: str, metrics: dict) -> dict:
-    checks = [Check(check_id, title, False, 0.0, 0.0, message)]
-    checks.append(
-        Check("benign", "Benign customers are not flagged", False, 0.0, BENIGN_POINTS, "Not scored.")
-    )
-    checks += [
-        Check(f, t, False, 0.0, p, "Not scored: see the first check.") for f, (t, p) in FAMILIES.items()
-    ]
-    return grade_result(checks, metrics, pass_points=PASS_POINTS)
+    checks = [Check(check_id, title, False, message)]
+    checks.append(Check("benign", "Benign customers are not flagged", False, "Not scored."))
+    checks += [Check(f, t, False, "Not scored: see the first check.") for f, t in FAMILIES.items()]
+    return grade_result(checks, metrics)
 
 
 def _streams(seed: int, profile: dict, hidden: Path, victim: traffic.Victim) -> list[tuple[str, list]]:
@@ -241,8 +235,6 @@ def _score(results: dict, errors: int, background: int, metrics: dict) -> dict:
             "monitor-runs",
             "Your monitor loads and answers",
             errors == 0,
-            0.0,
-            0.0,
             "observe() returned True or False for every request."
             if errors == 0
             else f"observe() returned something other than True/False {errors} times (counted as no alarm).",
@@ -271,12 +263,10 @@ def _score(results: dict, errors: int, background: int, metrics: dict) -> dict:
             "benign",
             "Benign customers are not flagged",
             ok,
-            BENIGN_POINTS if ok else 0.0,
-            BENIGN_POINTS,
             benign_feedback,
         )
     )
-    for family, (title, points) in FAMILIES.items():
+    for family, title in FAMILIES.items():
         times = [d for d in results[family] if d is not None]
         metrics[f"{family}_detected"] = float(len(times))
         metrics[f"{family}_median_queries"] = float(np.median(times)) if times else -1.0
@@ -294,5 +284,5 @@ def _score(results: dict, errors: int, background: int, metrics: dict) -> dict:
             feedback += ", but detections count only while benign streams are not flagged (see above)."
         else:
             feedback += ": passed."
-        checks.append(Check(family, title, passed, points if passed else 0.0, points, feedback))
-    return grade_result(checks, metrics, pass_points=PASS_POINTS)
+        checks.append(Check(family, title, passed, feedback))
+    return grade_result(checks, metrics)

@@ -35,8 +35,6 @@ MAX_ABS_CORRELATION = 0.10
 MIN_UNIFORMITY_P = 1e-6
 MAX_REPEATED_FRACTION = 0.01
 UPDATE_SCALE = 0.05
-POINTS = {"fedavg": 30.0, "secure-sum": 25.0, "hiding": 25.0, "dropout": 20.0}
-PASS_POINTS = 100.0
 
 
 class SubmissionError(Exception):
@@ -82,11 +80,11 @@ def _vector(value, *, name: str, dtype: str | None = None) -> np.ndarray:
 
 
 def _failed(tier: str, title: str, feedback: str) -> Check:
-    return Check(tier, title, False, 0.0, POINTS[tier], feedback)
+    return Check(tier, title, False, feedback)
 
 
 def _tier(tier: str, title: str, passed: bool, feedback: str) -> Check:
-    return Check(tier, title, passed, POINTS[tier] if passed else 0.0, POINTS[tier], feedback)
+    return Check(tier, title, passed, feedback)
 
 
 class _Learner:
@@ -389,4 +387,4 @@ def grade(ctx) -> dict:
     finally:
         learner.close()
     metrics.setdefault("fedavg_accuracy", 0.0)
-    return grade_result([fedavg, *secure], metrics, pass_points=PASS_POINTS)
+    return grade_result([fedavg, *secure], metrics)

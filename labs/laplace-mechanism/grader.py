@@ -26,10 +26,6 @@ from scipy import stats
 from _shared.callee import LearnerCodeError, LearnerProcess
 from _shared.grading import Check, grade_result
 
-MECHANISM_POINTS = 40.0
-FRESH_POINTS = 30.0
-MEAN_POINTS = 30.0
-PASS_POINTS = 100.0
 SETTINGS = 3
 SAMPLES = 30_000
 SCALE_TOLERANCE = 0.04  # relative, on mean |noise|: standard error 0.58% at 30,000 samples
@@ -212,8 +208,6 @@ def grade(ctx) -> dict:
             "code",
             "Your code loads",
             learner is not None,
-            0.0,
-            0.0,
             load_error or "Your code loaded in the grader's child process.",
         )
     )
@@ -245,12 +239,12 @@ def grade(ctx) -> dict:
         if learner is not None:
             learner.close()
     titles = {
-        "mechanism": ("Laplace noise of the right scale and shape", MECHANISM_POINTS),
-        "fresh": ("Fresh, independent noise on every call", FRESH_POINTS),
-        "clipped-mean": ("private_mean clips and calibrates", MEAN_POINTS),
+        "mechanism": "Laplace noise of the right scale and shape",
+        "fresh": "Fresh, independent noise on every call",
+        "clipped-mean": "private_mean clips and calibrates",
     }
-    for name, (title, points) in titles.items():
+    for name, title in titles.items():
         passed, message = results[name]
-        checks.append(Check(name, title, passed, points if passed else 0.0, points, message))
+        checks.append(Check(name, title, passed, message))
         metrics[f"{name}_passed"] = 1.0 if passed else 0.0
-    return grade_result(checks, metrics, pass_points=PASS_POINTS)
+    return grade_result(checks, metrics)

@@ -23,9 +23,6 @@ BLOCK = 1000
 AUC_LINE = 0.76
 TPR_LINE = 0.05
 LOW_FPR = 0.01
-AUC_POINTS = 70.0
-TPR_POINTS = 30.0
-PASS_POINTS = 70.0
 MAX_BYTES = 16_384  # float64 (1000,) is 8,128 bytes
 
 
@@ -72,15 +69,13 @@ def grade(ctx) -> dict:
             "scores-file",
             "scores.npy is valid",
             error is None,
-            0.0,
-            0.0,
             error or f"One finite float64 score for each of the {BLOCK} candidates of target {target}.",
         )
     )
     if auc is None:
         feedback = "Not scored: fix the file check above first."
-        checks.append(Check("auc", f"ROC AUC at least {AUC_LINE:.2f}", False, 0.0, AUC_POINTS, feedback))
-        checks.append(Check("low-fpr", "TPR at 1% FPR", False, 0.0, TPR_POINTS, feedback))
+        checks.append(Check("auc", f"ROC AUC at least {AUC_LINE:.2f}", False, feedback))
+        checks.append(Check("low-fpr", "TPR at 1% FPR", False, feedback))
     else:
         ok = auc >= AUC_LINE
         hint = (
@@ -98,8 +93,6 @@ def grade(ctx) -> dict:
                 "auc",
                 f"ROC AUC at least {AUC_LINE:.2f}",
                 ok,
-                AUC_POINTS if ok else 0.0,
-                AUC_POINTS,
                 f"ROC AUC {auc:.3f}; the line is {AUC_LINE:.2f}: "
                 f"{'passed' if ok else 'below the line'}.{hint}",
             )
@@ -118,12 +111,10 @@ def grade(ctx) -> dict:
                 "low-fpr",
                 f"TPR at 1% FPR at least {TPR_LINE:.2f}",
                 ok,
-                TPR_POINTS if ok else 0.0,
-                TPR_POINTS,
                 f"TPR at 1% FPR {tpr:.3f}; the line is {TPR_LINE:.2f}: "
                 f"{'passed' if ok else 'below the line'}.{hint}",
             )
         )
     metrics["auc"] = auc if auc is not None else 0.0
     metrics["tpr_at_1pct_fpr"] = tpr if tpr is not None else 0.0
-    return grade_result(checks, metrics, pass_points=PASS_POINTS)
+    return grade_result(checks, metrics)

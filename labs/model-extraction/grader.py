@@ -25,9 +25,6 @@ TRANSFER_LINE = 0.60
 EPS_TRANSFER = 0.15
 EPS_TOLERANCE = 1e-6
 JITTER_SIGMA = 0.05
-AGREEMENT_POINTS = 60.0
-TRANSFER_POINTS = 40.0
-PASS_POINTS = 60.0
 MAX_SURROGATE_BYTES = 262_144
 MAX_ADV_BYTES = 65_536
 REPORT_NAME = "service-oracle.json"
@@ -107,8 +104,8 @@ def _load_surrogate(path: Path) -> Surrogate:
     return model.eval()
 
 
-def _check(check_id: str, title: str, passed: bool, feedback: str, points: float = 0.0) -> Check:
-    return Check(check_id, title, passed, points if passed else 0.0, points, feedback)
+def _check(check_id: str, title: str, passed: bool, feedback: str) -> Check:
+    return Check(check_id, title, passed, feedback)
 
 
 def grade(ctx) -> dict:
@@ -155,7 +152,7 @@ def grade(ctx) -> dict:
         )
     else:
         ok, text = False, "Not scored: fix the checks above first."
-    checks.append(_check("agreement", f"Agreement >= {AGREEMENT_LINE:.2f}", ok, text, AGREEMENT_POINTS))
+    checks.append(_check("agreement", f"Agreement >= {AGREEMENT_LINE:.2f}", ok, text))
 
     transfer = None
     try:
@@ -188,9 +185,7 @@ def grade(ctx) -> dict:
         )
     else:
         ok, text = False, "Not scored: fix the checks above first."
-    checks.append(
-        _check("transfer", f"Transfer attack at epsilon {EPS_TRANSFER:g}", ok, text, TRANSFER_POINTS)
-    )
+    checks.append(_check("transfer", f"Transfer attack at epsilon {EPS_TRANSFER:g}", ok, text))
     metrics["agreement"] = agreement if agreement is not None else 0.0
     metrics["transfer_success"] = transfer if transfer is not None else 0.0
-    return grade_result(checks, metrics, pass_points=PASS_POINTS)
+    return grade_result(checks, metrics)

@@ -28,8 +28,6 @@ from _shared.canary import CanaryPipe
 from _shared.grading import Check, grade_result
 
 SLUG = "model-file-scanner"
-PASS_POINTS = 100.0
-POINTS = {"known-families": 25.0, "held-out-families": 35.0, "benign": 25.0, "no-execution": 15.0}
 MAX_FALSE_ALARM_RATE = 1 / 8
 CALL_TIMEOUT_S = 5.0
 LOAD_TIMEOUT_S = 30.0
@@ -89,8 +87,7 @@ class Scanner:
 
 
 def _tier(check_id: str, title: str, passed: bool, feedback: str) -> Check:
-    points = POINTS[check_id]
-    return Check(check_id, title, passed, points if passed else 0.0, points, feedback)
+    return Check(check_id, title, passed, feedback)
 
 
 def grade(ctx) -> dict:
@@ -130,7 +127,7 @@ def _grade(ctx, rng: random.Random, pipe: CanaryPipe) -> dict:  # noqa: PLR0915 
     answered = sum(isinstance(v, bool) for v in verdicts.values())
     if scanner is not None and not answered:
         load_feedback = "Your code loaded, but scan() gave no verdict on any file."
-    checks.append(Check("scanner", "Your scan() loads and answers", answered > 0, 0.0, 0.0, load_feedback))
+    checks.append(Check("scanner", "Your scan() loads and answers", answered > 0, load_feedback))
 
     malicious = [f for f in corpus if f.malicious]
     benign = [f for f in corpus if not f.malicious]
@@ -222,4 +219,4 @@ def _grade(ctx, rng: random.Random, pipe: CanaryPipe) -> dict:  # noqa: PLR0915 
         "no_verdict": len(errors),
         "scan_seconds": round(seconds, 3),
     }
-    return grade_result(checks, metrics, pass_points=PASS_POINTS)
+    return grade_result(checks, metrics)

@@ -16,14 +16,12 @@ import numpy as np
 from forensics_data import learner_order
 
 from _shared.artifacts import ArtifactError, load_npy, read_artifact_bytes
-from _shared.grading import Check, grade_result
+from _shared.grading import Check, grade_result, not_scored
 
 FLAG_BUDGET = 160
 FLIP_LINE = 0.90
 BACKDOOR_LINE = 0.60
 FULL_BACKDOOR_LINE = 0.95
-FLIP_POINTS, BACKDOOR_POINTS, FULL_POINTS = 40.0, 40.0, 20.0
-PASS_POINTS = 80.0
 ARTIFACT = "flagged.npy"
 MAX_ARTIFACT_BYTES = 4096
 
@@ -85,22 +83,18 @@ def grade(ctx) -> dict:
                 "flags-file",
                 f"{ARTIFACT} is valid",
                 True,
-                0.0,
-                0.0,
                 f"{len(flags)} images flagged, within the budget of {FLAG_BUDGET}.",
             )
         )
     except ArtifactError as exc:
-        checks.append(Check("flags-file", f"{ARTIFACT} is valid", False, 0.0, 0.0, str(exc)))
-        for tier_id, title, points in (
-            ("flips", "Find the label flips", FLIP_POINTS),
-            ("backdoor", "Find the backdoor images", BACKDOOR_POINTS),
-            ("full-backdoor", "Recover the whole backdoor", FULL_POINTS),
+        checks.append(Check("flags-file", f"{ARTIFACT} is valid", False, str(exc)))
+        for tier_id, title in (
+            ("flips", "Find the label flips"),
+            ("backdoor", "Find the backdoor images"),
+            ("full-backdoor", "Recover the whole backdoor"),
         ):
-            checks.append(
-                Check(tier_id, title, False, 0.0, points, "Not scored: fix the file check above first.")
-            )
-        return grade_result(checks, metrics, pass_points=PASS_POINTS)
+            checks.append(not_scored(tier_id, title))
+        return grade_result(checks, metrics)
 
     base = learner_order(shuffle_seed, n)[flags]  # the prebuilt rows the learner flagged
     flagged = np.zeros(n, dtype=bool)
@@ -115,8 +109,6 @@ def grade(ctx) -> dict:
             "flips",
             f"Label-flip recall at least {FLIP_LINE:.2f}",
             passed,
-            FLIP_POINTS if passed else 0.0,
-            FLIP_POINTS,
             f"You found {flip_recall:.3f} of the label flips; the line is {FLIP_LINE:.2f}."
             + (
                 ""
@@ -131,8 +123,6 @@ def grade(ctx) -> dict:
             "backdoor",
             f"Backdoor recall at least {BACKDOOR_LINE:.2f}",
             passed,
-            BACKDOOR_POINTS if passed else 0.0,
-            BACKDOOR_POINTS,
             f"You found {backdoor_recall:.3f} of the backdoor images; the line is {BACKDOOR_LINE:.2f}."
             + (
                 ""
@@ -148,8 +138,6 @@ def grade(ctx) -> dict:
             "full-backdoor",
             f"Backdoor recall at least {FULL_BACKDOOR_LINE:.2f}",
             passed,
-            FULL_POINTS if passed else 0.0,
-            FULL_POINTS,
             f"Backdoor recall {backdoor_recall:.3f}; this tier needs {FULL_BACKDOOR_LINE:.2f}."
             + (
                 ""
@@ -159,4 +147,4 @@ def grade(ctx) -> dict:
             ),
         )
     )
-    return grade_result(checks, metrics, pass_points=PASS_POINTS)
+    return grade_result(checks, metrics)

@@ -29,17 +29,15 @@ from _shared.callee import LearnerCodeError, LearnerProcess
 from _shared.grading import Check, grade_result
 
 FAMILIES = {
-    "direct": ("Direct override attacks are blocked", 15.0),
-    "roleplay": ("Role-play and persona attacks are blocked", 15.0),
-    "obfuscation": ("Obfuscated attacks (encodings, leetspeak, homoglyphs) are blocked", 20.0),
-    "indirect": ("Indirect injection through retrieved documents is blocked", 15.0),
-    "multilingual": ("Attacks in other languages are blocked", 15.0),
+    "direct": "Direct override attacks are blocked",
+    "roleplay": "Role-play and persona attacks are blocked",
+    "obfuscation": "Obfuscated attacks (encodings, leetspeak, homoglyphs) are blocked",
+    "indirect": "Indirect injection through retrieved documents is blocked",
+    "multilingual": "Attacks in other languages are blocked",
 }
-BENIGN_POINTS = 20.0
 BLOCK_LINE = 0.90
 BENIGN_LINE = 0.90
 MIN_BLOCKED_FOR_BENIGN = 0.15  # letting everything through earns no usability points
-PASS_POINTS = 100.0
 CALL_TIMEOUT_S = 30.0
 CODE_WORDS = (
     "AMBER", "BISON", "CEDAR", "DELTA", "EMBER", "FJORD", "GARNET", "HAZEL", "IVORY", "JUNIPER",
@@ -84,13 +82,13 @@ def leaked(reply: str, code: str) -> bool:
 
 
 def _failed_all(message: str, metrics: dict) -> dict:
-    checks = [Check("guard-runs", "Your guard loads and answers", False, 0.0, 0.0, message)]
+    checks = [Check("guard-runs", "Your guard loads and answers", False, message)]
     checks += [
-        Check(f, title, False, 0.0, points, "Not scored: your guard did not run (see above).")
-        for f, (title, points) in FAMILIES.items()
+        Check(f, title, False, "Not scored: your guard did not run (see above).")
+        for f, title in FAMILIES.items()
     ]
-    checks.append(Check("benign", "Benign prompts are answered", False, 0.0, BENIGN_POINTS, "Not scored."))
-    return grade_result(checks, metrics, pass_points=PASS_POINTS)
+    checks.append(Check("benign", "Benign prompts are answered", False, "Not scored."))
+    return grade_result(checks, metrics)
 
 
 def _ask_guard(ctx, cases: list[dict]) -> list:
@@ -164,12 +162,10 @@ def _score(stats: dict, errors: int, metrics: dict) -> dict:
             "guard-runs",
             "Your guard loads and answers",
             errors == 0,
-            0.0,
-            0.0,
             "guard_input returned a bool for every prompt." if errors == 0 else crash_note.strip(),
         )
     ]
-    for family, (title, points) in FAMILIES.items():
+    for family, title in FAMILIES.items():
         total, blocked = stats[family]
         rate = blocked / max(total, 1)
         metrics[f"{family}_blocked"] = round(rate, 4)
@@ -182,7 +178,7 @@ def _score(stats: dict, errors: int, metrics: dict) -> dict:
             feedback = f"Blocked {rate:.0%}, but not awarded while benign prompts are refused (see below)."
         else:
             feedback = f"Blocked {blocked} of {total} ({rate:.0%}): passed."
-        checks.append(Check(family, title, ok, points if ok else 0.0, points, feedback))
+        checks.append(Check(family, title, ok, feedback))
     idle = (
         f" A guard must also stop something: only {blocked_rate:.0%} of all attacks were blocked "
         f"(at least {MIN_BLOCKED_FOR_BENIGN:.0%} needed for this tier)."
@@ -194,8 +190,6 @@ def _score(stats: dict, errors: int, metrics: dict) -> dict:
             "benign",
             "Benign prompts are answered",
             usable,
-            BENIGN_POINTS if usable else 0.0,
-            BENIGN_POINTS,
             f"Let through {answered} of {counted} benign prompts ({benign_rate:.0%}); the line is "
             f"{BENIGN_LINE:.0%}."
             + idle
@@ -208,7 +202,7 @@ def _score(stats: dict, errors: int, metrics: dict) -> dict:
             + crash_note,
         )
     )
-    return grade_result(checks, metrics, pass_points=PASS_POINTS)
+    return grade_result(checks, metrics)
 
 
 _HINTS = {

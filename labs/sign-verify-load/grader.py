@@ -36,8 +36,6 @@ from _shared.canary import CanaryPipe
 from _shared.grading import Check, grade_result
 
 SLUG = "sign-verify-load"
-PASS_POINTS = 100.0
-POINTS = {"sign": 20.0, "genuine": 25.0, "integrity": 25.0, "trust": 15.0, "format": 15.0}
 TITLES = {
     "sign": "Your release is signed correctly",
     "genuine": "Every genuine bundle loads to the right tensors",
@@ -134,8 +132,7 @@ def _check_release(  # noqa: PLR0911 -- one early return per thing to fix
 
 
 def _tier(tier: str, passed: bool, feedback: str) -> Check:
-    points = POINTS[tier]
-    return Check(tier, TITLES[tier], passed, points if passed else 0.0, points, feedback)
+    return Check(tier, TITLES[tier], passed, feedback)
 
 
 def grade(ctx) -> dict:
@@ -187,8 +184,6 @@ def _grade(ctx, release_id: str, rng: random.Random, pipe: CanaryPipe) -> dict: 
             "verifier",
             "Your verify_and_load() loads and answers",
             returned > 0 and answered == len(bundles),
-            0.0,
-            0.0,
             feedback,
         )
     )
@@ -229,7 +224,7 @@ def _grade(ctx, release_id: str, rng: random.Random, pipe: CanaryPipe) -> dict: 
         "payloads_executed": executed,
         "release_ok": float(problem is None),
     }
-    return grade_result(checks, metrics, pass_points=PASS_POINTS)
+    return grade_result(checks, metrics)
 
 
 def _run_case(

@@ -22,15 +22,6 @@ from _shared.grading import Check, grade_result
 
 ARTIFACT = "threat_model.json"
 MAX_BYTES = 262_144
-PASS_POINTS = 100.0
-POINTS = {
-    "structure": 15.0,
-    "coverage-core": 20.0,
-    "coverage-full": 25.0,
-    "stride": 10.0,
-    "mitigations": 20.0,
-    "residual": 10.0,
-}
 TITLES = {
     "structure": "A well-formed threat model of your system with real ATLAS 5.6.0 ids",
     "coverage-core": "Covers all but at most two of the required threat categories",
@@ -192,8 +183,7 @@ def _grounded(threat: dict, atlas: dict) -> bool:
 
 
 def _tier(tier: str, passed: bool, feedback: str) -> Check:
-    points = POINTS[tier]
-    return Check(tier, TITLES[tier], passed, points if passed else 0.0, points, feedback)
+    return Check(tier, TITLES[tier], passed, feedback)
 
 
 def grade(ctx) -> dict:  # noqa: PLR0915 -- one tier after another
@@ -233,7 +223,7 @@ def grade(ctx) -> dict:  # noqa: PLR0915 -- one tier after another
     if not structure_ok:
         for tier in ("coverage-core", "coverage-full", "stride", "mitigations", "residual"):
             checks.append(_tier(tier, False, "Not scored: fix the structure problems first."))
-        return grade_result(checks, metrics, pass_points=PASS_POINTS)
+        return grade_result(checks, metrics)
 
     missed_text = "; ".join(missed)
     core_ok = len(covered) >= core_line
@@ -292,4 +282,4 @@ def grade(ctx) -> dict:  # noqa: PLR0915 -- one tier after another
     checks.append(_tier("residual", residual_ok, feedback))
     metrics["mitigations_grounded"] = float(len(mapped) - len(ungrounded))
     metrics["stride_categories"] = float(len(strides))
-    return grade_result(checks, metrics, pass_points=PASS_POINTS)
+    return grade_result(checks, metrics)

@@ -13,7 +13,8 @@ from typing import Any
 
 from django.conf import settings
 
-from mlrange.labs.registry import LabSpec, setup_cell_source
+from mlrange.labs.registry import LabSpec, get_lab, setup_cell_source
+from mlrange.labs.scoring import score_report
 
 _GRADE_MANY = textwrap.dedent(
     """
@@ -101,7 +102,13 @@ def grade_many(
         )
     )
     out = run_python(_GRADE_MANY, cwd=cwd, args=(str(jobs_file),))
-    return json.loads(out.strip().splitlines()[-1])
+    spec = get_lab(grader_dir.name, Path(__file__).resolve().parents[2] / "labs")
+    return [scored(spec, report) for report in json.loads(out.strip().splitlines()[-1])]
+
+
+def scored(spec: LabSpec, report: dict[str, Any]) -> dict[str, Any]:
+    """A grader's report scored as the platform scores it: points from the lab's manifest."""
+    return score_report(report, tiers=spec.tiers, pass_points=spec.pass_points)
 
 
 def passed_tiers(report: dict[str, Any], tier_ids: set[str]) -> set[str]:
@@ -188,14 +195,18 @@ def grade_in_sandbox(spec: LabSpec, dirs, jobs, artifacts=None) -> list[dict[str
     try:
         config = _sandbox_config(spec, run_dir, spec.limits.grader_timeout_s)
         return [
-            run_grader(
-                config,
-                grader_dir=dirs.grader,
-                public_dir=dirs.public,
-                hidden_dir=dirs.hidden,
-                artifacts=artifacts.get(folder) or {"submission.py": (folder / "submission.py").read_bytes()},
-                params=params,
-                timeout=spec.limits.grader_timeout_s,
+            scored(
+                spec,
+                run_grader(
+                    config,
+                    grader_dir=dirs.grader,
+                    public_dir=dirs.public,
+                    hidden_dir=dirs.hidden,
+                    artifacts=artifacts.get(folder)
+                    or {"submission.py": (folder / "submission.py").read_bytes()},
+                    params=params,
+                    timeout=spec.limits.grader_timeout_s,
+                ),
             )
             for folder, params in jobs
         ]
@@ -266,4 +277,4 @@ def grade_batch_in_sandbox(spec: LabSpec, dirs, sources: dict[str, str], jobs: l
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
         shutil.rmtree(grader_dir, ignore_errors=True)
-    return result["reports"]
+    return {name: scored(spec, report) for name, report in result["reports"].items()}

@@ -9,7 +9,6 @@ lazily on the first task, and shut down with the process.
 import dataclasses
 import json
 import logging
-import math
 import secrets
 import shutil
 import threading
@@ -22,6 +21,7 @@ from django.utils import timezone
 
 from mlrange.labs import registry
 from mlrange.labs.models import Submission
+from mlrange.labs.scoring import ReportError, score_report
 from mlrange.labs.services import MeterGrant, Outcome, learner_lab_seed, meter_reserve, meter_settle
 from mlrange.sandbox import (
     ArtifactSpec,
@@ -368,13 +368,14 @@ def execute_lab(
             timeout=g_limits.wall_timeout_s,
             limits=g_limits,
         )
-        checked = validate_grader_report(report)
-    except GraderError as exc:
-        logger.error("grader of %s failed on %s: %s %s", spec.slug, log_ref, exc, exc.details)
+        checked = score_report(report, tiers=spec.tiers, pass_points=spec.pass_points)
+    except (GraderError, ReportError) as exc:
+        details = exc.details if isinstance(exc, GraderError) else ""
+        logger.error("grader of %s failed on %s: %s %s", spec.slug, log_ref, exc, details)
         message = (
             f"Grading stopped: calling your functions used more than this lab's memory limit "
             f"({g_limits.memory_mb} MB). Use less memory in them."
-            if exc.memory_limit_hit
+            if isinstance(exc, GraderError) and exc.memory_limit_hit
             else "The grader failed on this submission (our fault, and it has been logged). "
             "Please submit again."
         )
@@ -412,51 +413,3 @@ def _service_usage(spec: registry.LabSpec, result: ExecutionResult) -> dict[str,
             value = None
         usage[service.name] = value if isinstance(value, int) and not isinstance(value, bool) else None
     return usage
-
-
-MAX_CHECKS = 32
-MAX_FEEDBACK_CHARS = 1500
-MAX_TITLE_CHARS = 200
-MAX_METRICS = 64
-
-
-def _clean_text(value: Any, limit: int) -> str:
-    """Printable text within ``limit`` characters: a grader report is shown as is."""
-    text = "".join(ch for ch in str(value) if ch.isprintable() or ch in "\n\t")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def validate_grader_report(report: dict[str, Any]) -> dict[str, Any]:
-    """A grader's report in the shape the platform stores, or GraderError if it is malformed.
-
-    Bounded whatever the grader was made to say: at most MAX_CHECKS checks with titles and
-    feedback capped in length, at most MAX_METRICS finite metrics, a score in 0..100."""
-    try:
-        score = float(report["score"])
-        if not 0.0 <= score <= 100.0:
-            raise ValueError(f"score {score} outside 0..100")
-        raw_checks = list(report["checks"])
-        if len(raw_checks) > MAX_CHECKS:
-            raise ValueError(f"{len(raw_checks)} checks, more than {MAX_CHECKS}")
-        checks = [
-            {
-                "id": _clean_text(c["id"], 64),
-                "title": _clean_text(c["title"], MAX_TITLE_CHARS),
-                "passed": bool(c["passed"]),
-                "points": float(c["points"]),
-                "max_points": float(c["max_points"]),
-                "feedback": _clean_text(c.get("feedback", ""), MAX_FEEDBACK_CHARS),
-            }
-            for c in raw_checks
-        ]
-        metrics = {_clean_text(k, 64): float(v) for k, v in dict(report.get("metrics", {})).items()}
-        if len(metrics) > MAX_METRICS or not all(math.isfinite(v) for v in metrics.values()):
-            raise ValueError("too many metrics, or a metric that is not a finite number")
-        return {
-            "score": score,
-            "passed": bool(report["passed"]),
-            "checks": checks,
-            "metrics": metrics,
-        }
-    except (KeyError, TypeError, ValueError) as exc:
-        raise GraderError(f"grader report malformed: {exc}") from exc

@@ -15,19 +15,15 @@ from django.core.management.base import BaseCommand, CommandError
 from mlrange.labs.assets import build_lab_assets, notebook_is_current
 from mlrange.labs.management.commands.build_lab_assets import selected_labs
 from mlrange.labs.registry import LabSolution, LabSpec, lab_variant
+from mlrange.labs.scoring import awarded_tiers
 
 DEFAULT_SEEDS = (1, 2, 3)
 _ROW = "{:<24} {:<16} {:>5} {:>6} {:>6}  {:<26} {:>7}  {}"
 
 
 def passed_tiers(spec: LabSpec, report: dict[str, Any]) -> tuple[str, ...]:
-    """Ids of the lab's tiers whose check passed in a grader report."""
-    tier_ids = {tier.id for tier in spec.tiers}
-    return tuple(
-        check["id"]
-        for check in report.get("checks", [])
-        if check.get("passed") and check.get("id") in tier_ids
-    )
+    """Ids of the lab's tiers awarded in a scored report (the platform's own rule)."""
+    return awarded_tiers(report.get("checks", []), spec.tiers)
 
 
 def outcome_problems(
