@@ -77,4 +77,56 @@ CATEGORIES: dict[str, dict[str, dict]] = {
             "techniques": ["AML.T0029", "AML.T0034", "AML.T0046"],
         },
     },
+    "face-access-control": {
+        "impersonation": {
+            "title": "impersonation or evasion at the door camera with photos, masks, patches or deepfakes",
+            "techniques": ["AML.T0015", "AML.T0043", "AML.T0041", "AML.T0088"],
+        },
+        "gallery-poisoning": {
+            "title": "poisoning of the enrolment gallery or of the face crops sent back for fine-tuning",
+            "techniques": ["AML.T0020", "AML.T0059", "AML.T0018", "AML.T0019"],
+        },
+        "biometric-privacy": {
+            "title": "leakage of face images, embeddings or entry logs of the people enrolled",
+            "techniques": ["AML.T0024.000", "AML.T0024.001", "AML.T0025", "AML.T0036", "AML.T0037"],
+        },
+        "terminal-compromise": {
+            "title": "theft or tampering of the model on the door terminals",
+            "techniques": ["AML.T0044", "AML.T0035", "AML.T0112", "AML.T0076"],
+        },
+        "supply-chain": {
+            "title": "compromise through the vendor's model updates, open-source model or libraries",
+            "techniques": ["AML.T0010", "AML.T0011", "AML.T0058"],
+        },
+        "availability": {
+            "title": "denial of service of matching, locking people out of buildings",
+            "techniques": ["AML.T0029", "AML.T0046", "AML.T0034"],
+        },
+    },
+    "malware-detection": {
+        "evasion": {
+            "title": "evasion of the classifiers by modified malware",
+            "techniques": ["AML.T0015", "AML.T0043", "AML.T0042", "AML.T0097"],
+        },
+        "poisoning": {
+            "title": "poisoning of the training corpus or its labels via feeds, shares or submissions",
+            "techniques": ["AML.T0020", "AML.T0059", "AML.T0019", "AML.T0010.002", "AML.T0018"],
+        },
+        "model-theft": {
+            "title": "theft or replication of the models from the agent or the cloud lookup",
+            "techniques": ["AML.T0044", "AML.T0035", "AML.T0024.002", "AML.T0005", "AML.T0040", "AML.T0063"],
+        },
+        "privacy": {
+            "title": "leakage of customers' uploaded files and telemetry",
+            "techniques": ["AML.T0025", "AML.T0036", "AML.T0037", "AML.T0024.000", "AML.T0085"],
+        },
+        "supply-chain": {
+            "title": "compromise through third-party libraries, code, feeds or the update channel",
+            "techniques": ["AML.T0010", "AML.T0011", "AML.T0058"],
+        },
+        "integrity-and-availability": {
+            "title": "false positives on legitimate files, and denial or cost abuse of the cloud scanner",
+            "techniques": ["AML.T0031", "AML.T0029", "AML.T0034", "AML.T0046"],
+        },
+    },
 }

@@ -3,7 +3,7 @@
 Pure Python (no torch): the web and worker processes load it by file path.
 """
 
-SYSTEMS = ("fraud-detection", "healthcare-chatbot")
+SYSTEMS = ("fraud-detection", "healthcare-chatbot", "face-access-control", "malware-detection")
 
 
 def variant(seed: int) -> dict:

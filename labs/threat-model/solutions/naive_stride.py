@@ -15,6 +15,14 @@ ML_THREATS = {
         ("AML.T0020", "Training data is poisoned"),
     ],
     "healthcare-chatbot": [("AML.T0051", "Users inject prompts"), ("AML.T0057", "The chatbot leaks data")],
+    "face-access-control": [
+        ("AML.T0015", "Intruders fool the camera"),
+        ("AML.T0024.001", "Faces are reconstructed from the model"),
+    ],
+    "malware-detection": [
+        ("AML.T0015", "Malware evades the model"),
+        ("AML.T0020", "Training samples are poisoned"),
+    ],
 }
 IT_THREATS = [
     ("Spoofing", "Stolen credentials used to log in", "AML.T0012", "AML.M0019"),
