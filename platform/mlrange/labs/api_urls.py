@@ -12,6 +12,7 @@ urlpatterns = [
         apis.SubmissionCreateApi.as_view(),
         name="lab-submission-create",
     ),
+    path("labs/<slug:slug>/draft/", apis.LabDraftApi.as_view(), name="lab-draft"),
     path(
         "labs/<slug:slug>/submissions/mine/",
         apis.SubmissionListApi.as_view(),

@@ -2,6 +2,7 @@
 
 from uuid import UUID
 
+from django.conf import settings
 from django.http import Http404
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -197,6 +198,16 @@ class SubmissionListApi(APIView):
         return Response(SubmissionSerializer(qs, many=True).data)
 
 
+class SubmissionWithCodeSerializer(SubmissionSerializer):
+    code = serializers.SerializerMethodField(help_text="The code it ran, to restore into the editor")
+
+    class Meta(SubmissionSerializer.Meta):
+        fields = (*SubmissionSerializer.Meta.fields, "code")
+
+    def get_code(self, submission: Submission) -> str:
+        return selectors.submission_code(submission=submission)
+
+
 class SubmissionDetailApi(APIView):
     permission_classes = [IsAuthenticated]
 
@@ -213,7 +224,7 @@ class SubmissionDetailApi(APIView):
         summary="Status, score, feedback and outputs of one of your submissions",
         tags=["labs"],
         parameters=[QuerySerializer],
-        responses=SubmissionSerializer,
+        responses=SubmissionWithCodeSerializer,
     )
     def get(self, request: Request, submission_id: UUID) -> Response:
         user = user_from_request(request)
@@ -229,4 +240,69 @@ class SubmissionDetailApi(APIView):
                 submission = selectors.submission_get_for_learner(learner=user, submission_id=submission_id)
         except Submission.DoesNotExist as exc:
             raise Http404 from exc
-        return Response(SubmissionSerializer(submission).data)
+        return Response(SubmissionWithCodeSerializer(submission).data)
+
+
+class LabDraftApi(APIView):
+    """The learner's own draft of a lab: the code the editor opens on. Nobody else's is reachable."""
+
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(serializers.Serializer[dict[str, object]]):
+        code = serializers.CharField(
+            allow_blank=True,
+            trim_whitespace=False,
+            max_length=settings.LABS_MAX_CODE_BYTES,
+            help_text="The whole editor text (UTF-8, at most MLRANGE_MAX_CODE_BYTES bytes)",
+        )
+
+        class Meta:
+            ref_name = "LabDraftInput"
+
+    class OutputSerializer(serializers.Serializer[dict[str, object]]):
+        code = serializers.CharField(help_text="The draft, or the starter code when there is none")
+        is_saved = serializers.BooleanField(help_text="False: no draft yet, this is the starter code")
+
+        class Meta:
+            ref_name = "LabDraft"
+
+    def _answer(self, *, lab: Lab, code: str | None) -> Response:
+        body: dict[str, object] = {
+            "code": content.lab_pack(lab.slug).starter_code if code is None else code,
+            "is_saved": code is not None,
+        }
+        return Response(self.OutputSerializer(body).data)
+
+    @extend_schema(summary="Your draft of a lab's code", tags=["labs"], responses=OutputSerializer)
+    def get(self, request: Request, slug: str) -> Response:
+        lab = _lab_or_404(slug)
+        code = selectors.draft_code_for_learner(learner=user_from_request(request), lab=lab)
+        return self._answer(lab=lab, code=code)
+
+    @extend_schema(
+        summary="Save your draft of a lab's code (the editor does this as you type)",
+        tags=["labs"],
+        request=InputSerializer,
+        responses={
+            200: OutputSerializer,
+            400: OpenApiResponse(description="No `code`, or more than the size limit"),
+        },
+    )
+    def put(self, request: Request, slug: str) -> Response:
+        lab = _lab_or_404(slug)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        draft = services.draft_save(
+            learner=user_from_request(request), lab=lab, code=data.validated_data["code"]
+        )
+        return self._answer(lab=lab, code=draft.code)
+
+    @extend_schema(
+        summary="Discard your draft: the editor opens on the starter code again",
+        tags=["labs"],
+        responses={204: None},
+    )
+    def delete(self, request: Request, slug: str) -> Response:
+        lab = _lab_or_404(slug)
+        services.draft_discard(learner=user_from_request(request), lab=lab)
+        return Response(status=status.HTTP_204_NO_CONTENT)

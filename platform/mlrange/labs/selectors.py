@@ -6,7 +6,7 @@ from datetime import datetime
 from django.db.models import QuerySet
 
 from mlrange.accounts.models import User
-from mlrange.labs.models import Lab, Submission
+from mlrange.labs.models import Draft, Lab, Submission
 
 
 def lab_list_active() -> QuerySet[Lab]:
@@ -92,3 +92,13 @@ def best_scores_for_learner(*, learner: User) -> dict[int, float]:
         .annotate(best=Max("score"))
     )
     return {row["lab_id"]: row["best"] for row in rows}
+
+
+def draft_code_for_learner(*, learner: User, lab: Lab) -> str | None:
+    """The learner's saved draft of ``lab``, or None when they have none (the starter applies)."""
+    return Draft.objects.filter(learner=learner, lab=lab).values_list("code", flat=True).first()
+
+
+def submission_code(*, submission: Submission) -> str:
+    """The code a submission ran, as one editor text (a notebook's code cells, blank-line separated)."""
+    return "\n\n".join(str(cell) for cell in submission.cells)

@@ -27,7 +27,7 @@ from mlrange.common.exceptions import (
     ServiceUnavailableError,
     TooManyInFlightError,
 )
-from mlrange.labs.models import Lab, ServiceMeter, Submission
+from mlrange.labs.models import Draft, Lab, ServiceMeter, Submission
 from mlrange.labs.selectors import graded_submissions_since, submission_in_flight_count
 from mlrange.ops import metrics
 from mlrange.sandbox.cgroups import pid_alive
@@ -416,3 +416,15 @@ def meter_settle(*, grant: MeterGrant, served: int | None) -> None:
     unused = grant.allowance - min(max(served, 0), grant.allowance)
     if unused:
         ServiceMeter.objects.filter(pk=grant.meter_id, used__gte=unused).update(used=F("used") - unused)
+
+
+def draft_save(*, learner: User, lab: Lab, code: str) -> Draft:
+    """Keep the learner's code for ``lab`` (one draft per learner and lab; the last save wins)."""
+    _check_code_size([code])
+    draft, _ = Draft.objects.update_or_create(learner=learner, lab=lab, defaults={"code": code})
+    return draft
+
+
+def draft_discard(*, learner: User, lab: Lab) -> None:
+    """Forget the learner's draft of ``lab``: the editor opens on the starter code again. Idempotent."""
+    Draft.objects.filter(learner=learner, lab=lab).delete()

@@ -13,7 +13,14 @@ urlpatterns = [
         views.submission_status,
         name="submission_status",
     ),
+    path(
+        "submissions/<uuid:submission_id>/restore/",
+        views.submission_restore,
+        name="submission_restore",
+    ),
     path("<slug:slug>/", views.lab_detail, name="detail"),
+    path("<slug:slug>/draft/reset/", views.lab_draft_reset, name="draft_reset"),
+    path("<slug:slug>/history/", views.lab_history, name="history"),
     path("<slug:slug>/submit/", views.lab_submit, name="submit"),
     path("<slug:slug>/starter.ipynb", views.lab_notebook, name="notebook"),
 ]

@@ -2,6 +2,7 @@
 
 from uuid import UUID
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,6 +14,7 @@ from mlrange.labs import content, registry, runner, selectors, services
 from mlrange.labs.models import Lab, Submission
 
 STATUS_WAIT_S = 10.0
+HISTORY_SIZE = 20
 
 
 def _lab_or_404(slug: str) -> Lab:
@@ -35,17 +37,28 @@ def lab_list(request: HttpRequest) -> HttpResponse:
 def _detail_context(
     request: HttpRequest, lab: Lab, *, code: str | None = None, error: str = ""
 ) -> dict[str, object]:
+    """What the lab page shows. The editor opens on ``code`` if given (a refused submission keeps
+    what was sent), else on the learner's draft, else on the starter code."""
     pack = content.lab_pack(lab.slug)
     history: list[Submission] = []
+    latest: Submission | None = None
+    has_draft = False
     if request.user.is_authenticated:
-        history = list(
-            selectors.submission_list_for_learner(learner=user_from_request(request), lab=lab)[:20]
-        )
+        learner = user_from_request(request)
+        history = list(selectors.submission_list_for_learner(learner=learner, lab=lab)[:HISTORY_SIZE])
+        if history:
+            latest = selectors.submission_get_for_learner(learner=learner, submission_id=history[0].pk)
+        if code is None:
+            code = selectors.draft_code_for_learner(learner=learner, lab=lab)
+            has_draft = code is not None
     return {
         "lab": lab,
         "pack": pack,
         "code": pack.starter_code if code is None else code,
+        "has_draft": has_draft,
         "history": history,
+        "latest": latest,
+        "queue_position": selectors.submission_queue_position(submission=latest) if latest else None,
         "error": error,
         "limits": runner.lab_limits(registry.get_lab(lab.slug)),
         "isolation": runner.isolation_mode(),
@@ -65,9 +78,12 @@ def lab_submit(request: HttpRequest, slug: str) -> HttpResponse:
     mode = request.POST.get("mode", "")
     upload = request.FILES.get("notebook")
     code = None if upload else request.POST.get("code", "")
+    learner = user_from_request(request)
     try:
+        if code is not None:
+            services.draft_save(learner=learner, lab=lab, code=code)
         submission = services.submission_create(
-            learner=user_from_request(request),
+            learner=learner,
             lab=lab,
             mode=mode,
             code=code,
@@ -78,6 +94,24 @@ def lab_submit(request: HttpRequest, slug: str) -> HttpResponse:
         context = _detail_context(request, lab, code=code, error=exc.message)
         return render(request, "labs/detail.html", context, status=exc.status_code)
     return redirect("labs:submission", submission_id=submission.pk)
+
+
+@login_required
+@require_POST
+def lab_draft_reset(request: HttpRequest, slug: str) -> HttpResponse:
+    """Forget the learner's draft (the page's script does this in place; this is the form's way)."""
+    lab = _lab_or_404(slug)
+    services.draft_discard(learner=user_from_request(request), lab=lab)
+    messages.success(request, "The editor holds the starter code again.")
+    return redirect("labs:detail", slug=lab.slug)
+
+
+@login_required
+def lab_history(request: HttpRequest, slug: str) -> HttpResponse:
+    """The learner's submissions of a lab: the table the lab page refreshes when a run ends."""
+    lab = _lab_or_404(slug)
+    history = selectors.submission_list_for_learner(learner=user_from_request(request), lab=lab)
+    return render(request, "labs/_history.html", {"lab": lab, "history": history[:HISTORY_SIZE]})
 
 
 def _own_submission(request: HttpRequest, submission_id: UUID) -> Submission:
@@ -104,6 +138,21 @@ def submission_detail(request: HttpRequest, submission_id: UUID) -> HttpResponse
 
 
 @login_required
+@require_POST
+def submission_restore(request: HttpRequest, submission_id: UUID) -> HttpResponse:
+    """Put the code of one of the learner's submissions back into their editor (as the draft)."""
+    submission = _own_submission(request, submission_id)
+    code = selectors.submission_code(submission=submission)
+    try:
+        services.draft_save(learner=user_from_request(request), lab=submission.lab, code=code)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "The code of that submission is in the editor again.")
+    return redirect("labs:detail", slug=submission.lab.slug)
+
+
+@login_required
 def submission_status(request: HttpRequest, submission_id: UUID) -> HttpResponse:
     """The live part of the submission page: htmx asks again as soon as each answer arrives, and
     the server holds the request until the status changes (a long poll, up to 10 s)."""
@@ -121,6 +170,8 @@ def submission_status(request: HttpRequest, submission_id: UUID) -> HttpResponse
         {
             "submission": submission,
             "queue_position": selectors.submission_queue_position(submission=submission),
+            # Under the lab page's "Result" heading the part's headings are one level down.
+            "heading_level": 3 if request.GET.get("h") == "3" else 2,
         },
     )
     if submission.is_final:
