@@ -7,6 +7,8 @@ WORKDIR /app
 COPY requirements/runtime.txt requirements/runtime.txt
 RUN /usr/bin/python3.11 -m venv /opt/mlrange/runtime \
     && /opt/mlrange/runtime/bin/pip install --no-cache-dir -r requirements/runtime.txt \
+    && MPLCONFIGDIR=/opt/mlrange/runtime/share/mlrange/matplotlib \
+       /opt/mlrange/runtime/bin/python -c "import matplotlib.font_manager" \
     && chmod -R a+rX /opt/mlrange/runtime
 COPY . .
 RUN pip install --no-cache-dir -e .

@@ -28,6 +28,8 @@ $(MLRANGE_RUNTIME)/.installed: requirements/runtime.txt
 	@test -x $(RUNTIME_PYTHON) || { echo "$(RUNTIME_PYTHON) not found: the sandbox runtime needs a system Python 3.11 outside any home folder (Debian: apt-get install python3.11-venv)."; exit 1; }
 	$(RUNTIME_PYTHON) -m venv $(MLRANGE_RUNTIME)
 	$(MLRANGE_RUNTIME)/bin/pip install $(PIP_QUIET) -r requirements/runtime.txt 2>&1 | { grep -v "is ignored" || true; }; test $${PIPESTATUS[0]} -eq 0
+	@# matplotlib's font list, built once here: every sandbox sees it read-only (mlrange.sandbox.config)
+	MPLCONFIGDIR=$(MLRANGE_RUNTIME)/share/mlrange/matplotlib $(MLRANGE_RUNTIME)/bin/python -c "import matplotlib.font_manager"
 	chmod -R a+rX $(MLRANGE_RUNTIME)
 	touch $@
 

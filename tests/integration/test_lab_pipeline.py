@@ -77,7 +77,7 @@ def test_scratch_run_returns_output_and_no_score(loaded, lab_worker, client_for)
     submission = _final(_submit(client, code="print(1 + 1)", mode="run"))
     assert submission.status == Submission.Status.COMPLETED
     assert submission.score is None
-    assert {"type": "stream", "name": "stdout", "text": "2\n"} in submission.outputs
+    assert {"type": "stream", "name": "stdout", "text": "2\n", "cell": 1} in submission.outputs
 
 
 def test_printing_a_perfect_score_or_faking_results_changes_nothing(loaded, lab_worker, client_for):
@@ -140,7 +140,7 @@ def test_killed_worker_mid_run_is_requeued_by_the_sweeper_and_finishes(loaded, l
     submission = _final(submission_id)
     assert submission.status == Submission.Status.COMPLETED
     assert submission.deliveries == 2
-    assert {"type": "stream", "name": "stdout", "text": "done\n"} in submission.outputs
+    assert {"type": "stream", "name": "stdout", "text": "done\n", "cell": 1} in submission.outputs
 
 
 def test_submission_lost_by_the_broker_is_redelivered_by_the_sweeper(loaded, lab_worker, client_for):

@@ -141,7 +141,9 @@ def test_four_learners_and_a_hostile_one_on_the_embedded_default(lab_assets, tmp
             assert len(results[index]) == RUNS
             for value, body in results[index]:
                 assert body["status"] == "completed", (body["status"], body["message"])
-                assert body["outputs"] == [{"type": "stream", "name": "stdout", "text": f"{value * value}\n"}]
+                assert body["outputs"] == [
+                    {"type": "stream", "name": "stdout", "text": f"{value * value}\n", "cell": 1}
+                ]
         assert len(hostile) >= len(HOSTILE)
         assert all(body["is_final"] and body["message"] for body in hostile)
         assert "worker exited" not in log_path.read_text(errors="replace")  # never crashed, never restarted

@@ -23,7 +23,7 @@ def test_execute_returns_stdout(pool: KernelPool) -> None:
     result = pool.execute(["print(1+1)"])
 
     assert result.status == "ok"
-    assert result.outputs == [{"type": "stream", "name": "stdout", "text": "2\n"}]
+    assert result.outputs == [{"type": "stream", "name": "stdout", "text": "2\n", "cell": 0}]
     assert result.cells_run == 1
 
 
@@ -31,7 +31,7 @@ def test_execute_runs_cells_in_order_and_returns_displays(pool: KernelPool) -> N
     result = pool.execute(["x = 20", "x + 1"])
 
     assert result.status == "ok"
-    assert result.outputs == [{"type": "display", "data": {"text/plain": "21"}}]
+    assert result.outputs == [{"type": "display", "data": {"text/plain": "21"}, "cell": 1}]
     assert result.cells_run == 2
 
 

@@ -78,9 +78,24 @@ def test_output_collector_merges_streams_and_strips_ansi() -> None:
     collector.add("display_data", {"data": {"text/html": "<script>", "text/plain": "p"}})
 
     assert collector.outputs == [
-        {"type": "stream", "name": "stdout", "text": "ab"},
-        {"type": "error", "ename": "E", "evalue": "v", "traceback": ["red"]},
-        {"type": "display", "data": {"text/plain": "p"}},
+        {"type": "stream", "name": "stdout", "text": "ab", "cell": 0},
+        {"type": "error", "ename": "E", "evalue": "v", "traceback": ["red"], "cell": 0},
+        {"type": "display", "data": {"text/plain": "p"}, "cell": 0},
+    ]
+
+
+def test_output_collector_tags_each_output_with_its_cell_and_never_merges_across_cells() -> None:
+    collector = OutputCollector(limit=10_000)
+
+    collector.add("stream", {"name": "stdout", "text": "a"})
+    collector.start_cell(1)
+    collector.add("stream", {"name": "stdout", "text": "b"})
+    collector.add("display_data", {"data": {"image/png": "iVBORw0KGgo="}})
+
+    assert collector.outputs == [
+        {"type": "stream", "name": "stdout", "text": "a", "cell": 0},
+        {"type": "stream", "name": "stdout", "text": "b", "cell": 1},
+        {"type": "display", "data": {"image/png": "iVBORw0KGgo="}, "cell": 1},
     ]
 
 

@@ -280,7 +280,7 @@ def test_single_user_mode_runs_without_a_cgroup(config: SandboxConfig) -> None:
         result = kernel.run(["print(6 * 7)"], artifacts=[], timeout=20)
     finally:
         kernel.destroy()
-    assert result.outputs == [{"type": "stream", "name": "stdout", "text": "42\n"}]
+    assert result.outputs == [{"type": "stream", "name": "stdout", "text": "42\n", "cell": 0}]
 
 
 def test_cgroup_discovery_reads_the_hybrid_layout() -> None:

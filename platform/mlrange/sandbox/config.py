@@ -6,6 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+FONT_CACHE_SUBDIR = "share/mlrange/matplotlib"
+"""Below the runtime: matplotlib's font list, built with the runtime (see ``font_cache``)."""
+
 
 @dataclass(frozen=True)
 class SandboxLimits:
@@ -74,3 +77,9 @@ class SandboxConfig:
     def python(self) -> Path:
         """The runtime interpreter, at the same path inside and outside the sandbox."""
         return self.runtime / "bin" / "python"
+
+    @property
+    def font_cache(self) -> Path:
+        """Where the runtime build leaves matplotlib's font list (``make runtime``): every
+        sandbox sees its files in its own ``MPLCONFIGDIR``, so no kernel scans fonts again."""
+        return self.runtime / FONT_CACHE_SUBDIR

@@ -37,6 +37,13 @@ from mlrange.sandbox.seccomp import seccomp_filter
 
 WORK_DIR = "/home/learner"
 """The learner's home, working directory and artifact folder inside every kernel."""
+MPLCONFIGDIR = "/tmp/matplotlib"
+"""matplotlib's config and cache folder in every sandbox: writable (the home is a tmpfs that
+learners fill, and /tmp is private), with the runtime's prebuilt font list bound in."""
+KERNEL_ENV = {"MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+"""What kernels (not graders) add to the sandbox environment: matplotlib draws with Agg and
+ipykernel's inline backend sends each figure as an ``image/png`` display (``plt.show()`` or
+a figure left open at the end of a cell)."""
 
 _HOST_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
 _USERS_FILE = (  # the synthetic /etc/passwd
@@ -154,7 +161,7 @@ def sandbox_env(config: SandboxConfig, extra: Mapping[str, str]) -> dict[str, st
         "NUMEXPR_NUM_THREADS": "1",
         "MALLOC_ARENA_MAX": "2",
         "MPLBACKEND": "Agg",
-        "MPLCONFIGDIR": "/tmp/matplotlib",
+        "MPLCONFIGDIR": MPLCONFIGDIR,
         "IPYTHONDIR": "/tmp/ipython",
         "JUPYTER_RUNTIME_DIR": "/tmp/jupyter",
         "JUPYTER_DATA_DIR": "/tmp/jupyter",
@@ -197,6 +204,20 @@ def _prlimit_argv(config: SandboxConfig, limits: SandboxLimits) -> list[str]:
         f"--as={limits.memory_mb * mib}",
         "--",
     ]
+
+
+def _font_cache_binds(config: SandboxConfig) -> list[str]:
+    """The runtime's prebuilt font list, read-only in MPLCONFIGDIR (itself writable: bwrap
+    creates it in the private /tmp). Without one, matplotlib builds its own on first import."""
+    try:
+        names = sorted(os.listdir(config.font_cache))
+    except OSError:
+        return []
+    args: list[str] = []
+    for name in names:
+        if name.startswith("fontlist-") and name.endswith(".json"):
+            args += ["--ro-bind", str(config.font_cache / name), f"{MPLCONFIGDIR}/{name}"]
+    return args
 
 
 def jail_argv(
@@ -244,6 +265,7 @@ def jail_argv(
     # bwrap's /dev is a tmpfs with no size: cap /dev/shm, make the rest of /dev read-only.
     argv += ["--size", str(limits.shm_mb * 2**20), "--tmpfs", "/dev/shm"]
     argv += ["--size", tmpfs_bytes, "--tmpfs", "/tmp"]
+    argv += _font_cache_binds(config)
     argv += ["--size", tmpfs_bytes, "--tmpfs", WORK_DIR]
     for target, size_mb in jail.tmpfs.items():
         argv += ["--size", str(size_mb * 2**20), "--tmpfs", target]

@@ -38,6 +38,7 @@ from mlrange.sandbox.cgroups import ExecutionCgroup
 from mlrange.sandbox.config import SandboxConfig, SandboxLimits
 from mlrange.sandbox.errors import SandboxError
 from mlrange.sandbox.jail import (
+    KERNEL_ENV,
     WORK_DIR,
     Jail,
     PidfdProcess,
@@ -205,6 +206,7 @@ class SandboxedKernel:
                 "--HistoryManager.enabled=False",
             ],
             limits=self.config.limits,
+            env=KERNEL_ENV,
             tmpfs={KERNEL_RUN_DIR: _KERNEL_RUN_DIR_MB},
             ro_binds={
                 **self.config.ro_mounts,
@@ -381,6 +383,7 @@ class SandboxedKernel:
 
         try:
             for cell in cells:
+                collector.start_cell(cells_run)
                 cells_run += 1
                 msg_id = self._send_execute(cell, store_history=True)
                 outcome, reply = self._await(msg_id, deadline, on_iopub)

@@ -20,12 +20,18 @@ class OutputLimitExceededError(Exception):
 
 
 class OutputCollector:
-    """Accumulates outputs in order, merging consecutive stream chunks, within ``limit`` bytes."""
+    """Accumulates outputs in order, merging consecutive stream chunks of one cell, within
+    ``limit`` bytes. Each output carries ``cell``: the index of the cell that produced it."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.used = 0
+        self.cell = 0
         self.outputs: list[dict[str, Any]] = []
+
+    def start_cell(self, index: int) -> None:
+        """What arrives from now on belongs to cell ``index`` (0-based, in execution order)."""
+        self.cell = index
 
     def add(self, msg_type: str, content: dict[str, Any]) -> None:
         """Record one IOPub message; raise OutputLimitExceededError past the cap."""
@@ -41,18 +47,16 @@ class OutputCollector:
             }
             self._charge(sum(len(value) for value in data.values()))
             if data:
-                self.outputs.append({"type": "display", "data": data})
+                self.outputs.append({"type": "display", "data": data, "cell": self.cell})
         elif msg_type == "error":
             traceback = content.get("traceback")
             lines = [strip_ansi(str(line)) for line in traceback] if isinstance(traceback, list) else []
-            entry = {
-                "type": "error",
-                "ename": strip_ansi(str(content.get("ename", ""))),
-                "evalue": strip_ansi(str(content.get("evalue", ""))),
-                "traceback": lines,
-            }
-            self._charge(len(entry["ename"]) + len(entry["evalue"]) + sum(map(len, lines)))
-            self.outputs.append(entry)
+            ename = strip_ansi(str(content.get("ename", "")))
+            evalue = strip_ansi(str(content.get("evalue", "")))
+            self._charge(len(ename) + len(evalue) + sum(map(len, lines)))
+            self.outputs.append(
+                {"type": "error", "ename": ename, "evalue": evalue, "traceback": lines, "cell": self.cell}
+            )
         else:
             self._charge(0)
 
@@ -65,10 +69,10 @@ class OutputCollector:
         if over:
             text = text.encode()[: max(room, 0)].decode(errors="ignore")
         last = self.outputs[-1] if self.outputs else None
-        if last is not None and last["type"] == "stream" and last["name"] == name:
+        if last is not None and (last["type"], last.get("name"), last["cell"]) == ("stream", name, self.cell):
             last["text"] += text
         elif text:
-            self.outputs.append({"type": "stream", "name": name, "text": text})
+            self.outputs.append({"type": "stream", "name": name, "text": text, "cell": self.cell})
         if over:
             self.used = self.limit
             raise OutputLimitExceededError

@@ -38,6 +38,7 @@ class ExecutionResult:
     ``{"type": "stream", "name": "stdout"|"stderr", "text": ...}``,
     ``{"type": "display", "data": {"text/plain": ..., "image/png": <base64>}}``,
     ``{"type": "error", "ename": ..., "evalue": ..., "traceback": [...]}`` (ANSI stripped).
+    Each also carries ``"cell"``: the index, in ``cells``, of the cell that produced it.
     ``artifacts`` holds the requested files that exist and respect their ``max_bytes``;
     ``artifact_errors`` says why a requested file was refused (a missing file is in neither).
     Every byte here came from learner code: treat it as untrusted.

@@ -48,6 +48,8 @@ from mlrange.sandbox.cgroups import ExecutionCgroup
 from mlrange.sandbox.config import SandboxConfig, SandboxLimits
 from mlrange.sandbox.errors import SandboxError, SandboxUnavailableError
 from mlrange.sandbox.jail import (
+    KERNEL_ENV,
+    MPLCONFIGDIR,
     WORK_DIR,
     Jail,
     jail_cgroup,
@@ -125,6 +127,7 @@ class KernelTemplate:
                 base64.b64encode(self.config.preload.encode()).decode(),
             ],
             limits=template_limits,
+            env=KERNEL_ENV,  # matplotlib reads its backend when the preload imports it
             ro_binds={
                 **self.config.ro_mounts,
                 TEMPLATE_DIR: folder,
@@ -223,8 +226,10 @@ class KernelTemplate:
                 "services": services_name,
                 "services_all": SERVICES_ALL_DIR,
                 "template_dir": TEMPLATE_DIR,
+                "font_cache": str(self.config.font_cache),
+                "mplconfigdir": MPLCONFIGDIR,
             },
-            "env": sandbox_env(self.config, {}),
+            "env": sandbox_env(self.config, KERNEL_ENV),
         }
 
 

@@ -179,6 +179,7 @@ def _init(chan: socket.socket, log_fd: int, request: dict[str, Any], seccomp: by
     limits, paths = request["limits"], request["paths"]
     _check(_libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "private mounts")
     _mount_tmpfs("/tmp", limits["tmpfs_mb"], "1777")
+    _bind_font_cache(paths.get("font_cache"), paths.get("mplconfigdir"))
     _mount_tmpfs(paths["work_dir"], limits["tmpfs_mb"], "0700")
     _mount_tmpfs(paths["run_dir"], 1, "0700")
     _mount_tmpfs("/dev/shm", limits["shm_mb"], "1777")
@@ -222,6 +223,27 @@ def _init(chan: socket.socket, log_fd: int, request: dict[str, Any], seccomp: by
             os._exit(0)
         if pid == kernel:
             os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+
+
+def _bind_font_cache(source_dir: str | None, target_dir: str | None) -> None:
+    """The runtime's prebuilt matplotlib font list, read-only in the kernel's own (writable)
+    MPLCONFIGDIR on the fresh /tmp, as bwrap binds it for jailed kernels."""
+    if not source_dir or not target_dir:
+        return
+    try:
+        names = sorted(os.listdir(source_dir))
+    except OSError:
+        return
+    names = [name for name in names if name.startswith("fontlist-") and name.endswith(".json")]
+    if names:
+        os.mkdir(target_dir, 0o755)
+    for name in names:
+        target = f"{target_dir}/{name}"
+        os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444))
+        source = f"{source_dir}/{name}".encode()
+        _check(_libc.mount(source, target.encode(), None, MS_BIND, None), "bind fonts")
+        flags = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV
+        _check(_libc.mount(None, target.encode(), None, flags, None), "fonts read-only")
 
 
 def _mount_tmpfs_hidden(path: str) -> None:
