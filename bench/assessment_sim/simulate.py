@@ -91,12 +91,16 @@ def synthetic_bank(discrimination: float, rng: random.Random, per_level: int) ->
     return bank, origin
 
 
-def load_bank(questions_dir: Path, rng: random.Random) -> tuple[Bank, dict[str, str]]:
+def load_bank(
+    questions_dir: Path, rng: random.Random, *, whole_bank: bool = False
+) -> tuple[Bank, dict[str, str]]:
     """The bank as the engine sees it (with each item's guessing floor) and where each
-    sub-skill's items came from."""
+    sub-skill's items came from: the placement pool, as the app serves it, unless whole_bank."""
     parsed, problems = read_bank(questions_dir)
     bank: Bank = {slug: [] for slug in SUBSKILL_SLUGS}
     for item in parsed:
+        if item.pool != "placement" and not whole_bank:
+            continue
         bank[item.subskill].append(
             BankItem(item.id, item.subskill, item.irt_a, item.irt_b, item.level, item.irt_c)
         )
@@ -405,6 +409,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--engine-2pl", action="store_true", help="the engine ignores guessing floors (c = 0 everywhere)"
     )
+    parser.add_argument(
+        "--whole-bank",
+        action="store_true",
+        help="place from every item, practice pool included (the engine before the pools)",
+    )
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
     args.fixed_lengths = [int(x) for x in args.fixed_lengths.split(",")]
@@ -412,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.synthetic_a is not None:
         bank, origin = synthetic_bank(args.synthetic_a, random.Random(args.seed + 1), per_level=9)
     else:
-        bank, origin = load_bank(args.bank, random.Random(args.seed + 1))
+        bank, origin = load_bank(args.bank, random.Random(args.seed + 1), whole_bank=args.whole_bank)
     truth = true_parameters(bank, args.param_error, args.seed, guessing=not args.no_guessing)
     if args.engine_2pl:
         bank = without_guessing_floors(bank)

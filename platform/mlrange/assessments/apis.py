@@ -35,9 +35,9 @@ class _OptionOutput(serializers.Serializer[Any]):
 
 
 class _ReviewOptionOutput(_OptionOutput):
-    why = serializers.CharField()
-    is_correct = serializers.BooleanField()
-    correct_position = serializers.IntegerField(allow_null=True)
+    why = serializers.CharField(required=False, help_text="Absent where the key is withheld.")
+    is_correct = serializers.BooleanField(required=False, help_text="Absent where the key is withheld.")
+    correct_position = serializers.IntegerField(required=False, allow_null=True)
 
 
 class QuestionOutput(serializers.Serializer[Any]):
@@ -56,9 +56,12 @@ class _ReviewOutput(QuestionOutput):
     level = serializers.CharField()
     level_name = serializers.CharField()
     options = _ReviewOptionOutput(many=True)  # the review adds why and the key to each option
-    answer = serializers.JSONField()
+    key_withheld = serializers.BooleanField(
+        help_text="Placement items: their key, per-option why, score and explanation are never shown."
+    )
+    answer = serializers.JSONField(allow_null=True)
     score = serializers.FloatField(allow_null=True)
-    explanation = serializers.CharField()
+    explanation = serializers.CharField(allow_blank=True)
     references = serializers.ListField(child=serializers.DictField())
     tags = serializers.ListField(child=serializers.CharField())
 

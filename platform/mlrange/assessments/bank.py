@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,7 @@ ITEM_KEYS = frozenset(
         "irt",
         "tags",
         "source",
+        "pool",
     }
 )
 REQUIRED_KEYS: tuple[str, ...] = ("id", "level", "type", "stem", "answer", "explanation", "irt")
@@ -57,6 +58,13 @@ SOURCE_RE = re.compile(r"^(misconception-[1-4]|self-check-[1-8]|quick-quiz-[1-3]
 OWASP_RE = re.compile(r"^ML(0[1-9]|10)$")
 NIST_RE = re.compile(r"^(GOVERN|MAP|MEASURE|MANAGE) \d+(\.\d+)?$")
 BANNED_PHRASES = ("all of the above", "none of the above")
+# Two pools, never mixed: placement items measure (their keys are never shown, anywhere);
+# practice items teach (their reviews show the key and why). Items the guide itself answers
+# (those with a `source`) are public already and always practise. The rest split by id order
+# within each sub-skill and level, every PRACTICE_EVERY-th item practising, unless the file
+# says `pool:`; so a new item joins a pool without moving the others much.
+POOLS: tuple[str, ...] = ("placement", "practice")
+PRACTICE_EVERY = 3
 
 
 @dataclass(frozen=True)
@@ -90,6 +98,7 @@ class ParsedItem:
     references: list[dict[str, str]] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     source: str = ""
+    pool: str = ""
     file: str = ""
     index: int = 0
 
@@ -172,6 +181,11 @@ class _ItemChecker:
                 "source",
                 f"{source!r} is not misconception-1..4, self-check-1..8 or quick-quiz-1..3",
             )
+        pool = raw.get("pool", "")
+        if "pool" in raw and pool not in POOLS:
+            self.fail("pool", f"{pool!r} is not one of {', '.join(POOLS)}")
+        elif pool == "placement" and source:
+            self.fail("pool", f"a {source} item is answered in the guide itself: it can only practise")
         if self.problems or irt_a is None or irt_b is None:
             return None
         return ParsedItem(
@@ -193,6 +207,7 @@ class _ItemChecker:
             references=references,
             tags=[str(t) for t in tags],
             source=str(source),
+            pool=str(pool),
             file=self.file,
             index=self.index,
         )
@@ -358,7 +373,24 @@ def read_bank(
         problems.extend(file_problems)
         if not file_problems:
             items.extend(file_items)
-    return items, problems
+    return assign_pools(items), problems
+
+
+def assign_pools(items: list[ParsedItem]) -> list[ParsedItem]:
+    """Each item with its pool: the file's `pool:`, else practice for an item with a source,
+    else every PRACTICE_EVERY-th item by id within its sub-skill and level (see POOLS)."""
+    groups: dict[tuple[str, str], list[ParsedItem]] = {}
+    for item in items:
+        if not item.pool and not item.source:
+            groups.setdefault((item.subskill, item.level), []).append(item)
+    split: dict[str, str] = {}
+    for group in groups.values():
+        for position, item in enumerate(sorted(group, key=lambda i: i.id)):
+            split[item.id] = "practice" if position % PRACTICE_EVERY == PRACTICE_EVERY - 1 else "placement"
+    return [
+        item if item.pool else replace(item, pool="practice" if item.source else split[item.id])
+        for item in items
+    ]
 
 
 def _read_file(

@@ -88,6 +88,10 @@ def load_questions(root: Path) -> LoadReport:
             "is_active": True,
         }
         item = existing.get(parsed.id)
+        # A key once shown in a practice review is out: the item never measures placement again.
+        fields["pool"] = (
+            Item.Pool.PRACTICE if item is not None and item.pool == Item.Pool.PRACTICE else parsed.pool
+        )
         if item is None:
             Item.objects.create(key=parsed.id, irt_a=parsed.irt_a, irt_b=parsed.irt_b, **fields)
             created += 1

@@ -7,7 +7,8 @@ from django.db import models
 class Item(models.Model):
     """One question of the bank, loaded from curriculum/questions/ under a stable `key`.
 
-    Removed from the files: retired (`is_active=False`), kept for past attempts' history.
+    `pool` keeps the placement test's items apart from the ones practice reviews explain
+    (bank.POOLS). Removed from the files: retired (`is_active=False`), kept for past attempts' history.
     `irt_a`/`irt_b` are the live 2PL parameters; `initial_irt_*` what the files say
     (recalibration changes only the live ones). `irt_c` is the guessing floor, fixed by
     the item's format (`bank.guessing_floor`), never recalibrated.
@@ -19,6 +20,10 @@ class Item(models.Model):
         TRUE_FALSE = "true_false", "True or false"
         NUMERIC = "numeric", "Numeric"
         ORDERING = "ordering", "Ordering"
+
+    class Pool(models.TextChoices):
+        PLACEMENT = "placement", "Placement (key never shown)"
+        PRACTICE = "practice", "Practice (reviewed with its key)"
 
     class Scoring(models.TextChoices):
         NONE = "", "Not applicable"
@@ -39,6 +44,13 @@ class Item(models.Model):
     references = models.JSONField(default=list, blank=True)
     tags = models.JSONField(default=list, blank=True)
     source = models.CharField(max_length=32, blank=True, default="")
+    pool = models.CharField(
+        max_length=16,
+        choices=Pool.choices,
+        default=Pool.PLACEMENT,
+        help_text="Placement items serve only the placement test and their keys are never shown; "
+        "practice items serve practice and quick quizzes. Once practice, always practice.",
+    )
     irt_a = models.FloatField()
     irt_b = models.FloatField()
     initial_irt_a = models.FloatField()
@@ -55,7 +67,7 @@ class Item(models.Model):
 
     class Meta:
         ordering = ("key",)
-        indexes = [models.Index(fields=("subskill", "is_active"))]
+        indexes = [models.Index(fields=("subskill", "is_active")), models.Index(fields=("pool", "is_active"))]
 
     def __str__(self) -> str:
         return self.key

@@ -127,8 +127,22 @@ def _question(ai: AttemptItem) -> dict[str, Any]:
     }
 
 
-def _review(ai: AttemptItem) -> dict[str, Any]:
+def _review(ai: AttemptItem, *, withhold_key: bool) -> dict[str, Any]:
+    """One reviewed question. A withheld key (placement) shows the question and the learner's
+    own answer only: no key, no per-option why, no score, no explanation (see Item.pool)."""
     item = ai.item
+    if withhold_key:
+        return {
+            **_question(ai),
+            "level": item.level.slug,
+            "level_name": item.level.name,
+            "key_withheld": True,
+            "answer": None,
+            "score": None,
+            "explanation": "",
+            "references": [],
+            "tags": item.tags,
+        }
     key = item.answer
     correct_ids = set()
     if item.type == Item.Type.SINGLE:
@@ -139,6 +153,7 @@ def _review(ai: AttemptItem) -> dict[str, Any]:
         **_question(ai),
         "level": item.level.slug,
         "level_name": item.level.name,
+        "key_withheld": False,
         "options": [
             {
                 "id": o["id"],
@@ -188,7 +203,11 @@ def attempt_payload(*, attempt: Attempt) -> dict[str, Any]:
         ]
         payload["confidence_scale"] = [{"value": k, "label": v} for k, v in CONFIDENCE_LABELS.items()]
     if not is_open:
-        payload["review"] = [_review(r) for r in rows]
+        # Placement keys are never shown: the same items place every learner after this one.
+        withhold = attempt.quiz.kind == Quiz.Kind.PLACEMENT
+        payload["review"] = [
+            _review(r, withhold_key=withhold or r.item.pool == Item.Pool.PLACEMENT) for r in rows
+        ]
         payload["results"] = attempt.results
     return payload
 

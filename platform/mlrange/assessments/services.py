@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import secrets
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,6 +26,7 @@ from mlrange.assessments.models import Attempt, AttemptItem, Item, Quiz, SelfRat
 from mlrange.assessments.scoring import ResponseError, normalize_response, score_response
 from mlrange.assessments.selectors import placement_exposure, subskill_url
 from mlrange.assessments.selfcheck import self_assessed_levels, self_check_questions
+from mlrange.assessments.signals import attempt_finished
 from mlrange.catalog.models import Level, SubSkill
 from mlrange.common.exceptions import ApplicationError
 
@@ -87,8 +89,8 @@ def quiz_catalog_sync() -> int:
                 "slug": f"practice-{subskill.slug}",
                 "kind": Quiz.Kind.PRACTICE,
                 "title": f"Practice: {subskill.name}",
-                "description": f"{PRACTICE_ITEM_COUNT} questions on {subskill.name}, drawn at "
-                "random from every level.",
+                "description": f"{PRACTICE_ITEM_COUNT} questions on {subskill.name} from every "
+                "level, each reviewed with its answer; a retake brings the ones you have not seen.",
                 "subskill": subskill,
                 "settings": {"item_count": PRACTICE_ITEM_COUNT},
                 "order": 10 + subskill.order,
@@ -109,19 +111,31 @@ def _option_order(item: Item, seed: int) -> list[str]:
     return order
 
 
-def _practice_items(quiz: Quiz, rng: random.Random) -> list[Item]:
-    """item_count random active items of the sub-skill, stratified over the levels."""
+def _practice_items(quiz: Quiz, learner: User, rng: random.Random) -> list[Item]:
+    """item_count random active practice items of the sub-skill, stratified over the levels.
+
+    A retake draws the items this learner has seen least often first (never-seen ones
+    before any repeat), so that retakes meet other questions while the pool allows.
+    """
     count = int(quiz.settings.get("item_count", PRACTICE_ITEM_COUNT))
+    seen = Counter(
+        AttemptItem.objects.filter(
+            attempt__learner=learner, attempt__quiz__kind=Quiz.Kind.PRACTICE, item__subskill=quiz.subskill
+        ).values_list("item_id", flat=True)
+    )
     pools: dict[str, list[Item]] = {}
-    for item in Item.objects.filter(subskill=quiz.subskill, is_active=True).select_related("level"):
+    items = Item.objects.filter(subskill=quiz.subskill, is_active=True, pool=Item.Pool.PRACTICE)
+    for item in items.select_related("level"):
         pools.setdefault(item.level.slug, []).append(item)
     for pool in pools.values():
         pool.sort(key=lambda i: i.key)
         rng.shuffle(pool)
+        pool.sort(key=lambda i: seen[i.pk], reverse=True)  # stable: shuffled within equal counts
     chosen: list[Item] = []
     levels = [slug for slug in LEVEL_ORDER if pools.get(slug)]
     while len(chosen) < count and any(pools.get(slug) for slug in levels):
-        for slug in levels:
+        # Fewest-seen first across levels too: a level whose fresh items ran out waits its turn.
+        for slug in sorted(levels, key=lambda lv: seen[pools[lv][-1].pk] if pools[lv] else 0):
             if pools[slug] and len(chosen) < count:
                 chosen.append(pools[slug].pop())
     chosen.sort(key=lambda i: (LEVEL_ORDER.index(i.level.slug), rng.random()))
@@ -130,9 +144,9 @@ def _practice_items(quiz: Quiz, rng: random.Random) -> list[Item]:
 
 def _quick_quiz_items() -> list[Item]:
     return list(
-        Item.objects.filter(is_active=True, source__startswith=QUICK_QUIZ_SOURCE_PREFIX).order_by(
-            "source", "key"
-        )
+        Item.objects.filter(
+            is_active=True, pool=Item.Pool.PRACTICE, source__startswith=QUICK_QUIZ_SOURCE_PREFIX
+        ).order_by("source", "key")
     )
 
 
@@ -163,7 +177,7 @@ def attempt_start(*, learner: User, quiz: Quiz, seed: int | None = None) -> tupl
     rng = random.Random(seed)  # noqa: S311 -- seeded for a reproducible attempt; not security-relevant
     items: list[Item] = []
     if quiz.kind == Quiz.Kind.PRACTICE:
-        items = _practice_items(quiz, rng)
+        items = _practice_items(quiz, learner, rng)
     elif quiz.kind == Quiz.Kind.QUICK_QUIZ:
         items = _quick_quiz_items()
     if quiz.kind in (Quiz.Kind.PRACTICE, Quiz.Kind.QUICK_QUIZ):
@@ -188,9 +202,9 @@ def attempt_start(*, learner: User, quiz: Quiz, seed: int | None = None) -> tupl
 
 
 def placement_bank() -> dict[str, list[BankItem]]:
-    """Active items by sub-skill slug, sub-skills in the catalog's order."""
+    """Active placement-pool items by sub-skill slug, sub-skills in the catalog's order."""
     bank: dict[str, list[BankItem]] = {s.slug: [] for s in SubSkill.objects.order_by("order")}
-    rows = Item.objects.filter(is_active=True).values_list(
+    rows = Item.objects.filter(is_active=True, pool=Item.Pool.PLACEMENT).values_list(
         "key", "subskill__slug", "irt_a", "irt_b", "level__slug", "irt_c"
     )
     for key, subskill, a, b, level, c in rows.order_by("key"):
@@ -371,6 +385,8 @@ def _finalize(attempt: Attempt, *, now: datetime) -> Attempt:
     attempt.status = Attempt.Status.EXPIRED if overdue else Attempt.Status.SUBMITTED
     attempt.submitted_at = now
     attempt.save(update_fields=["results", "status", "submitted_at"])
+    attempt_id = attempt.pk
+    transaction.on_commit(lambda: attempt_finished.send(sender=Attempt, attempt_id=attempt_id))
     return attempt
 
 
