@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "mlrange.labs",
     "mlrange.progress",
     "mlrange.ops",
+    "lti_tool",  # django-lti: registrations, deployments, the tool's keys (mlrange.lti)
+    "mlrange.lti",
 ]
 
 MIDDLEWARE = [
@@ -88,6 +90,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # After the two above (runs before them on the way out): lets LMS launches frame pages.
+    "mlrange.lti.middleware.LtiEmbedMiddleware",
     # Last: turns a login that django-axes refused into its lockout page (429).
     "axes.middleware.AxesMiddleware",
 ]
@@ -362,3 +366,19 @@ if not DEBUG:
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SECURE_REFERRER_POLICY = "same-origin"
     X_FRAME_OPTIONS = "DENY"
+
+# LTI 1.3 (mlrange.lti): an LMS shows MLRange in an iframe, where browsers send only cookies
+# marked SameSite=None; Secure. Secure cookies need HTTPS (browsers except localhost), so this is
+# on by default only with DEBUG off. LTI_EMBED=0 keeps the session and CSRF cookies SameSite=Lax
+# (launches from an LMS iframe then offer to open in a new window).
+LTI_EMBED = env.bool("LTI_EMBED", default=not DEBUG)
+if LTI_EMBED:
+    SESSION_COOKIE_SAMESITE = "None"
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SAMESITE = "None"
+    CSRF_COOKIE_SECURE = True
+# Scores that could not reach an LMS gradebook are retried this often (the outbox sweep).
+CELERY_BEAT_SCHEDULE["lti-send-scores"] = {
+    "task": "mlrange.lti.tasks.score_sends_sweep_task",
+    "schedule": 60.0,
+}

@@ -32,6 +32,7 @@ urlpatterns = [
     path("quizzes/", include("mlrange.assessments.urls")),
     path("labs/", include("mlrange.labs.urls")),
     path("dashboard/", include("mlrange.progress.urls")),
+    path("lti/", include("mlrange.lti.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's setup as a script file: no inline script (CSP). Swagger

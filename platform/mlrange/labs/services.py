@@ -29,6 +29,7 @@ from mlrange.common.exceptions import (
 )
 from mlrange.labs.models import Draft, Lab, ServiceMeter, Submission
 from mlrange.labs.selectors import graded_submissions_since, submission_in_flight_count
+from mlrange.labs.signals import submission_finished
 from mlrange.ops import metrics
 from mlrange.sandbox.cgroups import pid_alive
 
@@ -207,6 +208,9 @@ def submission_finish(*, submission_id: str, delivery: int, outcome: Outcome) ->
             status=outcome.status,
             execution_seconds=outcome.execution_seconds,
             grading_seconds=outcome.grading_seconds,
+        )
+        transaction.on_commit(
+            lambda: submission_finished.send(sender=Submission, submission_id=submission_id)
         )
     return updated == 1
 
