@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "mlrange.ops",
     "lti_tool",  # django-lti: registrations, deployments, the tool's keys (mlrange.lti)
     "mlrange.lti",
+    "mlrange.sso",
 ]
 
 MIDDLEWARE = [
@@ -179,6 +180,35 @@ AXES_LOCKOUT_CALLABLE = "mlrange.accounts.views.locked_out"  # 429 page with Ret
 AXES_VERBOSE = False
 # A new or expired API token is issued at /api/v1/auth/token/; unset: tokens never expire.
 TOKEN_TTL_HOURS = env.float("TOKEN_TTL_HOURS", default=None)
+
+# Single sign-on through an organisation's OpenID Connect provider (mlrange.sso, README "Single
+# sign-on"). Off unless both SSO_OIDC_ISSUER and SSO_OIDC_CLIENT_ID are set: then the login page
+# offers "Sign in with SSO_DISPLAY_NAME" beside the local login, which keeps working.
+SSO_OIDC_ISSUER = env.str("SSO_OIDC_ISSUER", default="")
+SSO_OIDC_CLIENT_ID = env.str("SSO_OIDC_CLIENT_ID", default="")
+SSO_OIDC_CLIENT_SECRET = env.str("SSO_OIDC_CLIENT_SECRET", default="")
+if bool(SSO_OIDC_ISSUER) != bool(SSO_OIDC_CLIENT_ID):
+    raise ImproperlyConfigured(
+        "Single sign-on needs both SSO_OIDC_ISSUER and SSO_OIDC_CLIENT_ID (or neither, to leave it off)."
+    )
+# Default: the issuer's /.well-known/openid-configuration. Or give the three endpoints below
+# (authorization, token, JWKS) and no discovery document is fetched.
+SSO_OIDC_DISCOVERY_URL = env.str("SSO_OIDC_DISCOVERY_URL", default="")
+SSO_OIDC_AUTHORIZATION_ENDPOINT = env.str("SSO_OIDC_AUTHORIZATION_ENDPOINT", default="")
+SSO_OIDC_TOKEN_ENDPOINT = env.str("SSO_OIDC_TOKEN_ENDPOINT", default="")
+SSO_OIDC_JWKS_URI = env.str("SSO_OIDC_JWKS_URI", default="")
+SSO_OIDC_USERINFO_ENDPOINT = env.str("SSO_OIDC_USERINFO_ENDPOINT", default="")
+SSO_OIDC_END_SESSION_ENDPOINT = env.str("SSO_OIDC_END_SESSION_ENDPOINT", default="")
+SSO_OIDC_SCOPES = env.list("SSO_OIDC_SCOPES", default=["openid", "email", "profile"])
+SSO_DISPLAY_NAME = env.str("SSO_DISPLAY_NAME", default="your organisation")
+# Empty: any domain. Otherwise a sign-in whose verified email is at none of these is refused.
+SSO_ALLOWED_EMAIL_DOMAINS = env.list("SSO_ALLOWED_EMAIL_DOMAINS", default=[])
+SSO_CREATE_USERS = env.bool("SSO_CREATE_USERS", default=True)
+# Only for a provider that sends no email_verified claim and whose administrators alone set
+# users' emails (a single-tenant Entra ID): its emails are then taken as verified.
+SSO_TRUST_PROVIDER_EMAIL = env.bool("SSO_TRUST_PROVIDER_EMAIL", default=False)
+# Logging out of MLRange also ends the session at the provider (its end_session_endpoint).
+SSO_LOGOUT_AT_PROVIDER = env.bool("SSO_LOGOUT_AT_PROVIDER", default=False)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

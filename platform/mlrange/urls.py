@@ -28,6 +28,7 @@ api_v1: list[URLPattern | URLResolver] = [
 urlpatterns = [
     path("", catalog_views.home, name="home"),
     path("", include("mlrange.catalog.urls")),
+    path("accounts/sso/", include("mlrange.sso.urls")),  # 404 unless SSO is configured
     path("accounts/", include("mlrange.accounts.urls")),
     path("quizzes/", include("mlrange.assessments.urls")),
     path("labs/", include("mlrange.labs.urls")),

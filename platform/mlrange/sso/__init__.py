@@ -1,0 +1,1 @@
+"""Single sign-on through an organisation's OpenID Connect provider; off unless configured."""
