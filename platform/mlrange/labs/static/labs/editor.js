@@ -58,6 +58,11 @@
       Esc: function () { document.getElementById("run-button").focus(); }
     }
   });
+  // The code view scrolls inside a fixed height: keyboard users can focus it to scroll it.
+  var scroller = editor.getScrollerElement();
+  scroller.setAttribute("tabindex", "0");
+  scroller.setAttribute("role", "group");
+  scroller.setAttribute("aria-label", "Code view (scroll with the arrow keys)");
   var input = editor.getInputField();
   input.setAttribute("aria-label", "Your code (Python)");
   input.setAttribute("aria-describedby", "editor-keys");
