@@ -14,6 +14,8 @@ from mlrange.labs import content, registry, runner, selectors, services
 from mlrange.labs.models import Lab, Submission
 
 STATUS_WAIT_S = 10.0
+QUEUED_WAIT_S = 2.0
+"""While queued, the long poll answers at least this often, so the queue position counts down."""
 HISTORY_SIZE = 20
 
 
@@ -155,13 +157,14 @@ def submission_restore(request: HttpRequest, submission_id: UUID) -> HttpRespons
 @login_required
 def submission_status(request: HttpRequest, submission_id: UUID) -> HttpResponse:
     """The live part of the submission page: htmx asks again as soon as each answer arrives, and
-    the server holds the request until the status changes (a long poll, up to 10 s)."""
+    the server holds the request until the status changes (a long poll, up to 10 s; 2 s while
+    queued, so the queue position counts down as runs ahead are taken)."""
     submission = _own_submission(request, submission_id)
     if request.GET.get("wait") == "1" and not submission.is_final:
         submission = selectors.submission_wait(
             learner=user_from_request(request),
             submission_id=submission.pk,
-            timeout=STATUS_WAIT_S,
+            timeout=QUEUED_WAIT_S if submission.status == Submission.Status.QUEUED else STATUS_WAIT_S,
             until_final=False,
         )
     response = render(
