@@ -404,11 +404,20 @@ def _line_item_url(item: LineItem) -> str:
         return locked.url
 
 
+def _is_refusal(error: Exception) -> bool:
+    """The LMS answered and said no (a 4xx other than timeout/rate limit): trying again won't help."""
+    if not isinstance(error, LtiServiceException):
+        return False
+    status: int = error.response.status_code
+    return 400 <= status < 500 and status not in (401, 408, 429)
+
+
 def score_send(*, send_id: int) -> bool:
     """Post one outbox row to the LMS. Returns True once it is sent; idempotent.
 
     Raises LmsUnavailableError (the row stays pending, its error recorded) when the LMS cannot
-    take it now, for the task to retry.
+    take it now (no answer, 5xx, 408, 429), for the task to retry. A score the LMS refuses
+    (another 4xx) is marked FAILED with the LMS's answer, for an administrator to read.
     """
     send = ScoreSend.objects.select_related("line_item__context__deployment__registration", "lti_user").get(
         pk=send_id
@@ -427,11 +436,16 @@ def score_send(*, send_id: int) -> bool:
             .set_user_id(send.lti_user.sub)
         )
         _ags(send.line_item.context).put_grade(grade, PyLineItem().set_id(lineitem_url))
-    except (LtiException, LtiServiceException, requests.RequestException) as error:
+    except (LtiException, requests.RequestException) as error:
+        refused = _is_refusal(error)
         ScoreSend.objects.filter(pk=send.pk, status=ScoreSend.Status.PENDING).update(
-            tries=send.tries + 1, last_error=str(error)[:2000]
+            tries=send.tries + 1,
+            last_error=str(error)[:2000],
+            **({"status": ScoreSend.Status.FAILED} if refused else {}),
         )
-        logger.warning("lti score send %s failed: %s", send.pk, error)
+        logger.warning("lti score send %s %s: %s", send.pk, "refused" if refused else "failed", error)
+        if refused:
+            return False
         raise LmsUnavailableError(str(error)) from error
     ScoreSend.objects.filter(pk=send.pk, status=ScoreSend.Status.PENDING).update(
         status=ScoreSend.Status.SENT, sent_at=timezone.now(), tries=send.tries + 1, last_error=""
