@@ -127,7 +127,14 @@ def test_cohort_progress_shows_levels_pass_rates_item_statistics_and_who_is_stuc
         "threat-modeling",
     }
     assert data["labs"] == [
-        {"slug": "evasion", "title": lab.title, "attempted": 2, "passed": 1, "pass_rate": 0.5}
+        {
+            "slug": "evasion",
+            "title": lab.title,
+            "attempted": 2,
+            "passed": 1,
+            "pass_rate": 0.5,
+            "hints_used": 0,
+        }
     ]
     assert data["items"][0]["item"] == "ds-001"
     assert (data["items"][0]["responses"], data["items"][0]["proportion_correct"]) == (2, 0.5)

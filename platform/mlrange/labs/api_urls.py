@@ -18,6 +18,7 @@ urlpatterns = [
         apis.SubmissionListApi.as_view(),
         name="lab-submission-list",
     ),
+    path("labs/<slug:slug>/hints/", apis.LabHintsApi.as_view(), name="lab-hints"),
     path(
         "submissions/<uuid:submission_id>/",
         apis.SubmissionDetailApi.as_view(),

@@ -14,7 +14,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from mlrange.accounts.selectors import user_from_request
-from mlrange.labs import content, selectors, services
+from mlrange.catalog import selectors as catalog_selectors
+from mlrange.labs import content, hints, registry, selectors, services
+from mlrange.labs.hints import HintState, RevealedHint
 from mlrange.labs.models import Lab, Submission
 
 
@@ -48,13 +50,62 @@ class LabSummarySerializer(serializers.ModelSerializer[Lab]):
         return reverse("api:lab-detail", kwargs={"slug": lab.slug})
 
 
+class LabListItemSerializer(LabSummarySerializer):
+    status = serializers.ChoiceField(
+        choices=[s.value for s in selectors.LabStatus],
+        read_only=True,
+        allow_null=True,
+        default=None,
+        help_text="Where you stand: not_started, attempted (a run or graded submission, no pass) "
+        "or passed; null when not authenticated",
+    )
+    best_score = serializers.FloatField(
+        read_only=True,
+        allow_null=True,
+        default=None,
+        help_text="Your best graded score; null before one, or anonymous",
+    )
+
+    class Meta(LabSummarySerializer.Meta):
+        ref_name = "LabListItem"
+        fields = (*LabSummarySerializer.Meta.fields, "status", "best_score")
+
+
 class LabListApi(APIView):
     permission_classes = [AllowAny]
     pagination_class = None
 
-    @extend_schema(summary="List the labs", tags=["labs"], responses=LabSummarySerializer(many=True))
+    class QuerySerializer(serializers.Serializer[dict[str, object]]):
+        subskill = serializers.SlugField(required=False, help_text="Only this sub-skill's labs (its slug)")
+        level = serializers.SlugField(required=False, help_text="Only labs of this level (its slug)")
+
+        class Meta:
+            ref_name = "LabListQuery"
+
+        def validate_subskill(self, value: str) -> str:
+            if not catalog_selectors.subskill_list().filter(slug=value).exists():
+                raise serializers.ValidationError(f"No sub-skill {value!r}; see /api/v1/subskills/.")
+            return value
+
+        def validate_level(self, value: str) -> str:
+            if not catalog_selectors.level_list().filter(slug=value).exists():
+                raise serializers.ValidationError(f"No level {value!r}; see /api/v1/levels/.")
+            return value
+
+    @extend_schema(
+        summary="List the labs in learning-path order, with where you stand in each",
+        description="Ordered by sub-skill, then level (the learning path's stages). When "
+        "authenticated, each lab carries your `status` and `best_score`.",
+        tags=["labs"],
+        parameters=[QuerySerializer],
+        responses=LabListItemSerializer(many=True),
+    )
     def get(self, request: Request) -> Response:
-        return Response(LabSummarySerializer(selectors.lab_list_active(), many=True).data)
+        query = self.QuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        learner = user_from_request(request) if request.user.is_authenticated else None
+        labs = selectors.lab_list_in_path_order(learner=learner, **query.validated_data)
+        return Response(LabListItemSerializer(labs, many=True).data)
 
 
 class LabDetailApi(APIView):
@@ -306,3 +357,71 @@ class LabDraftApi(APIView):
         lab = _lab_or_404(slug)
         services.draft_discard(learner=user_from_request(request), lab=lab)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class _RevealedHintSerializer(serializers.Serializer[RevealedHint]):
+    number = serializers.IntegerField(help_text="1 for the lab's first hint")
+    text = serializers.CharField()
+    revealed_at = serializers.DateTimeField()
+
+    class Meta:
+        ref_name = "RevealedHint"
+
+
+class _HintStateSerializer(serializers.Serializer[HintState]):
+    total = serializers.IntegerField(help_text="How many hints the lab has")
+    used = serializers.IntegerField(help_text="How many you have revealed")
+    next_number = serializers.IntegerField(
+        allow_null=True, help_text="The hint a reveal shows next; null once all are shown"
+    )
+    revealed = _RevealedHintSerializer(many=True, help_text="Only the hints you revealed, in order")
+
+    class Meta:
+        ref_name = "LabHints"
+
+
+class LabHintsApi(APIView):
+    """A lab's progressive hints for the learner: the revealed ones only, and a way to reveal more."""
+
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(serializers.Serializer[dict[str, object]]):
+        number = serializers.IntegerField(
+            required=False,
+            min_value=1,
+            max_value=registry.MAX_HINTS,
+            help_text="The hint to reveal (the next one). Asking again for one already revealed "
+            "changes nothing, so a retried request reveals one hint, not two. Omit it to reveal "
+            "the next hint.",
+        )
+
+        class Meta:
+            ref_name = "LabHintRevealInput"
+
+    @extend_schema(
+        summary="The hints of a lab you have revealed, and how many there are",
+        tags=["labs"],
+        responses=_HintStateSerializer,
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        lab = _lab_or_404(slug)
+        state = hints.hint_state_for_learner(learner=user_from_request(request), lab=lab)
+        return Response(_HintStateSerializer(state).data)
+
+    @extend_schema(
+        summary="Reveal the next hint of a lab (recorded, with the time)",
+        tags=["labs"],
+        request=InputSerializer,
+        responses={
+            200: _HintStateSerializer,
+            400: OpenApiResponse(description="No hint left, a hint out of order, or none in this lab"),
+        },
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        lab = _lab_or_404(slug)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        state = hints.hint_reveal(
+            learner=user_from_request(request), lab=lab, number=data.validated_data.get("number")
+        )
+        return Response(_HintStateSerializer(state).data)

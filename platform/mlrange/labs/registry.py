@@ -169,6 +169,7 @@ class LabSpec:
     root: Path
     services: tuple[LabService, ...] = ()
     kernel: str = "torch"
+    hints: tuple[str, ...] = ()
 
     @property
     def max_points(self) -> float:
@@ -211,10 +212,13 @@ _TOP_FIELDS = {
     "solutions": True,
     "services": False,
     "kernel": False,
+    "hints": False,
 }
 # Warm-kernel profiles: what a pooled kernel has imported before it is handed out. Labs whose
 # learner code needs no torch use "light" kernels, which start three times faster.
 KERNEL_PROFILES = ("torch", "light")
+# Hints a learner may reveal one by one (mlrange.labs.hints); each at most this long.
+MIN_HINTS, MAX_HINTS, MAX_HINT_LENGTH = 2, 3, 400
 _SERVICE_FIELDS = {"name": True, "script": True, "meter": False}
 _METER_FIELDS = {"budget": True, "used": True}
 _LIMIT_FIELDS = {"wall_timeout_s": True, "memory_mb": True, "grader_timeout_s": True}
@@ -561,6 +565,18 @@ def _parse_solutions(
     return tuple(solutions)
 
 
+def _parse_hints(check: _Validator, value: object, field: str) -> tuple[str, ...]:
+    """2 to 3 progressive hints, a nudge first and nearly the method last (never the answer)."""
+    raw = check.items(value, field)
+    if raw and not MIN_HINTS <= len(raw) <= MAX_HINTS:
+        check.error(field, f"expected {MIN_HINTS} to {MAX_HINTS} hints, got {len(raw)}")
+        return ()
+    hints = [
+        check.text(hint, f"{field}[{index}]", max_length=MAX_HINT_LENGTH) for index, hint in enumerate(raw)
+    ]
+    return tuple(hint for hint in hints if hint is not None)
+
+
 def _parse_services(check: _Validator, value: object, field: str) -> tuple[LabService, ...]:
     services: list[LabService] = []
     for index, item in enumerate(check.items(value, field)):
@@ -647,6 +663,7 @@ def _validate_manifest(
     solutions = parse("solutions", lambda v, f: _parse_solutions(check, v, f, tier_ids))
     services = parse("services", lambda v, f: _parse_services(check, v, f)) or ()
     kernel = parse("kernel", lambda v, f: check.choice(v, f, KERNEL_PROFILES)) or "torch"
+    hints = parse("hints", lambda v, f: _parse_hints(check, v, f)) or ()
     _check_services(check, services, files, artifacts)
     if check.errors:
         return None, check.errors
@@ -668,6 +685,7 @@ def _validate_manifest(
         root=lab_dir,
         services=services,
         kernel=kernel,
+        hints=hints,
     ), []
 
 

@@ -2,8 +2,9 @@
 
 import time
 from datetime import datetime
+from enum import StrEnum
 
-from django.db.models import QuerySet
+from django.db.models import Case, CharField, Exists, Max, OuterRef, QuerySet, Subquery, Value, When
 
 from mlrange.accounts.models import User
 from mlrange.labs.models import Draft, Lab, Submission
@@ -102,3 +103,39 @@ def draft_code_for_learner(*, learner: User, lab: Lab) -> str | None:
 def submission_code(*, submission: Submission) -> str:
     """The code a submission ran, as one editor text (a notebook's code cells, blank-line separated)."""
     return "\n\n".join(str(cell) for cell in submission.cells)
+
+
+class LabStatus(StrEnum):
+    """Where a learner stands in a lab, as the lab list and `GET /api/v1/labs/` show it."""
+
+    NOT_STARTED = "not_started"
+    ATTEMPTED = "attempted"  # at least one run or graded submission, no pass yet
+    PASSED = "passed"  # a graded submission passed
+
+
+def lab_list_in_path_order(
+    *, learner: User | None = None, subskill: str = "", level: str = ""
+) -> QuerySet[Lab]:
+    """Active labs in learning-path order: by sub-skill, then level (the path's stages), then the
+    shorter lab first. Filtered by sub-skill and level slug when given. For a learner, each lab
+    carries ``best_score`` (None before a graded score) and ``status`` (a LabStatus) from the same
+    single query: no query per lab."""
+    labs = lab_list_active().order_by("subskill__order", "level__order", "time_budget_minutes", "title")
+    if subskill:
+        labs = labs.filter(subskill__slug=subskill)
+    if level:
+        labs = labs.filter(level__slug=level)
+    if learner is None:
+        return labs
+    mine = Submission.objects.filter(learner=learner, lab=OuterRef("pk"))
+    graded = mine.filter(mode=Submission.Mode.GRADE)
+    best = graded.filter(score__isnull=False).order_by().values("lab").annotate(best=Max("score"))
+    return labs.annotate(
+        best_score=Subquery(best.values("best")),
+        status=Case(
+            When(Exists(graded.filter(passed=True)), then=Value(LabStatus.PASSED.value)),
+            When(Exists(mine), then=Value(LabStatus.ATTEMPTED.value)),
+            default=Value(LabStatus.NOT_STARTED.value),
+            output_field=CharField(),
+        ),
+    )

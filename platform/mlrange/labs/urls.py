@@ -22,5 +22,6 @@ urlpatterns = [
     path("<slug:slug>/draft/reset/", views.lab_draft_reset, name="draft_reset"),
     path("<slug:slug>/history/", views.lab_history, name="history"),
     path("<slug:slug>/submit/", views.lab_submit, name="submit"),
+    path("<slug:slug>/hints/", views.lab_hint_reveal, name="hints"),
     path("<slug:slug>/starter.ipynb", views.lab_notebook, name="notebook"),
 ]

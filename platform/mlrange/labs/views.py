@@ -6,11 +6,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from mlrange.accounts.selectors import user_from_request
+from mlrange.catalog import selectors as catalog_selectors
 from mlrange.common.exceptions import ApplicationError
-from mlrange.labs import content, registry, runner, selectors, services
+from mlrange.labs import content, hints, registry, runner, selectors, services
 from mlrange.labs.models import Lab, Submission
 
 STATUS_WAIT_S = 10.0
@@ -27,13 +29,41 @@ def _lab_or_404(slug: str) -> Lab:
 
 
 def lab_list(request: HttpRequest) -> HttpResponse:
-    labs = list(selectors.lab_list_active())
-    best: dict[int, float] = {}
-    if request.user.is_authenticated:
-        best = selectors.best_scores_for_learner(learner=user_from_request(request))
-    for lab in labs:
-        lab.best_score = best.get(lab.pk)  # type: ignore[attr-defined]  # template-only attribute
-    return render(request, "labs/list.html", {"labs": labs})
+    """The labs grouped by sub-skill in learning-path order, filtered by the `subskill` and
+    `level` GET parameters (a plain form: works without JavaScript), each with the learner's
+    status and best score. A fixed number of queries, however many labs and submissions."""
+    subskills = list(catalog_selectors.subskill_list())
+    levels = list(catalog_selectors.level_list())
+    chosen = {"subskill": request.GET.get("subskill", ""), "level": request.GET.get("level", "")}
+    known = {"subskill": {s.slug for s in subskills}, "level": {lv.slug for lv in levels}}
+    problems = [
+        f"There is no {name} “{value}”; showing every {name}."
+        for name, value in chosen.items()
+        if value and value not in known[name]
+    ]
+    chosen = {name: value if value in known[name] else "" for name, value in chosen.items()}
+    learner = user_from_request(request) if request.user.is_authenticated else None
+    labs = list(selectors.lab_list_in_path_order(learner=learner, **chosen))
+    stages = {stage.level_id: stage for stage in catalog_selectors.path_stage_list()}
+    groups = []
+    for subskill in subskills:
+        members = [lab for lab in labs if lab.subskill_id == subskill.pk]
+        for lab in members:
+            lab.path_stage = stages.get(lab.level_id)  # type: ignore[attr-defined]  # template-only
+        if members:
+            passed = sum(1 for lab in members if getattr(lab, "status", "") == selectors.LabStatus.PASSED)
+            groups.append({"subskill": subskill, "labs": members, "passed": passed})
+    context = {
+        "groups": groups,
+        "lab_count": len(labs),
+        "subskills": subskills,
+        "levels": levels,
+        "chosen": chosen,
+        "is_filtered": any(chosen.values()),
+        "problems": problems,
+        "has_labs": selectors.lab_list_active().exists() if not labs else True,
+    }
+    return render(request, "labs/list.html", context)
 
 
 def _detail_context(
@@ -188,3 +218,27 @@ def lab_notebook(request: HttpRequest, slug: str) -> HttpResponse:
     response = HttpResponse(pack.notebook_json, content_type="application/x-ipynb+json")
     response["Content-Disposition"] = f'attachment; filename="{lab.slug}-starter.ipynb"'
     return response
+
+
+@login_required
+@require_POST
+def lab_hint_reveal(request: HttpRequest, slug: str) -> HttpResponse:
+    """Reveal the learner's next hint. htmx gets the hints panel back (the new hint focused);
+    a plain form post goes back to the lab page at the new hint."""
+    lab = _lab_or_404(slug)
+    raw_number = request.POST.get("number", "")
+    error = ""
+    try:
+        number = int(raw_number) if raw_number else None
+        state = hints.hint_reveal(learner=user_from_request(request), lab=lab, number=number)
+    except ValueError:
+        error = "Ask for a hint by its number."
+    except ApplicationError as exc:
+        error = exc.message
+    if request.headers.get("HX-Request") == "true":
+        context = {"lab": lab, "hint_error": error, "hint_just_revealed": not error}
+        return render(request, "labs/_hints.html", context)  # 200 even for an error: htmx swaps only 2xx
+    if error:
+        messages.error(request, error)
+        return redirect(f"{reverse('labs:detail', kwargs={'slug': lab.slug})}#hints")
+    return redirect(f"{reverse('labs:detail', kwargs={'slug': lab.slug})}#hint-{state.used}")

@@ -183,9 +183,15 @@ class CohortProgressApi(APIView):
         subskills = serializers.ListField(child=serializers.DictField())
         learners = serializers.ListField(
             child=serializers.DictField(),
-            help_text="Per learner: levels per sub-skill, labs passed, stuck reasons.",
+            help_text="Per learner: levels per sub-skill, labs passed, hints used, stuck reasons.",
         )
-        labs = serializers.ListField(child=serializers.DictField(), help_text="Pass rate per lab.")
+        labs = serializers.ListField(
+            child=serializers.DictField(), help_text="Pass rate and hints used per lab."
+        )
+        hints = serializers.ListField(
+            child=serializers.DictField(),
+            help_text="Hints revealed per learner and lab: {username, lab, lab_title, used, total}.",
+        )
         items = serializers.ListField(
             child=serializers.DictField(), help_text="Per quiz item: responses, proportion correct."
         )

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from mlrange.accounts.models import User
 from mlrange.common.exceptions import ApplicationError
+from mlrange.labs import hints
 from mlrange.progress import selectors
 from mlrange.progress.models import Cohort, CohortMembership, DeliverableLink, ProgressSnapshot
 from mlrange.progress.report import build_progress
@@ -156,6 +157,8 @@ def cohort_progress(*, cohort: Cohort) -> dict[str, Any]:
     reports = progress_for_learners(learner_ids=ids)
     outcomes = selectors.cohort_lab_outcomes(learner_ids=ids)
     items = selectors.cohort_item_statistics(learner_ids=ids)
+    hint_use = hints.hint_use_for_learners(learner_ids=ids)
+    hints_used = hints.hints_used_by_learner(hint_use)
     labs: dict[str, dict[str, Any]] = {}
     stuck_labs: dict[int, list[str]] = {}
     for row in outcomes:
@@ -169,8 +172,10 @@ def cohort_progress(*, cohort: Cohort) -> dict[str, Any]:
             stuck_labs.setdefault(row["learner_id"], []).append(row["lab__title"])
     for lab in labs.values():
         lab["pass_rate"] = round(lab["passed"] / lab["attempted"], 3) if lab["attempted"] else None
+        lab["hints_used"] = sum(use.used for use in hint_use if use.lab_slug == lab["slug"])
 
     subskills = selectors.subskill_list()
+    usernames = {member.learner_id: member.learner.username for member in members}
     learners = []
     for member in members:
         report = reports[member.learner_id]
@@ -201,6 +206,7 @@ def cohort_progress(*, cohort: Cohort) -> dict[str, Any]:
                     for s in report["subskills"]
                 },
                 "labs_passed": sum(1 for lab in report["labs"] if lab["passed"]),
+                "hints_used": hints_used.get(member.learner_id, 0),
                 "stuck": reasons,
             }
         )
@@ -210,5 +216,15 @@ def cohort_progress(*, cohort: Cohort) -> dict[str, Any]:
         "learners": learners,
         "labs": sorted(labs.values(), key=lambda lab: lab["title"]),
         "items": items,
+        "hints": [
+            {
+                "username": usernames[use.learner_id],
+                "lab": use.lab_slug,
+                "lab_title": use.lab_title,
+                "used": use.used,
+                "total": use.total,
+            }
+            for use in hint_use
+        ],
         "stuck": [{"username": row["username"], "reasons": row["stuck"]} for row in learners if row["stuck"]],
     }

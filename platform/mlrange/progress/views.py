@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from mlrange.accounts.selectors import user_from_request
 from mlrange.common.exceptions import ApplicationError
+from mlrange.labs import hints
 from mlrange.progress import charts, selectors, services
 from mlrange.progress.forms import CohortCreateForm, CohortJoinForm, DeliverableLinkForm
 
@@ -34,6 +35,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "radar": charts.radar(report["subskills"]),
         "timeline_chart": charts.progress_line(report["timeline"], report["subskills"]),
         "lab_chart": charts.lab_bars(report["labs"]) if report["labs"] else None,
+        "hint_use": hints.hint_use_for_learners(learner_ids=[user.pk]),
         "join_form": CohortJoinForm(),
         "create_form": CohortCreateForm() if user.is_instructor else None,
         "my_cohorts": list(selectors.cohort_list_for_learner(learner=user)),
@@ -118,6 +120,7 @@ def cohort_export(request: HttpRequest, cohort_id: int) -> HttpResponse:
             *(f"{slug}_level" for slug in slugs),
             *(f"{slug}_theta" for slug in slugs),
             "labs_passed",
+            "hints_used",
             "last_activity",
             "stuck",
         ]
@@ -131,6 +134,7 @@ def cohort_export(request: HttpRequest, cohort_id: int) -> HttpResponse:
                 *(row["levels"][slug]["level"] for slug in slugs),
                 *(row["levels"][slug]["theta"] for slug in slugs),
                 row["labs_passed"],
+                row["hints_used"],
                 row["last_activity"] or "",
                 _csv_safe("; ".join(row["stuck"])),
             ]
