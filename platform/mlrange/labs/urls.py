@@ -14,6 +14,11 @@ urlpatterns = [
         name="submission_status",
     ),
     path(
+        "submissions/<uuid:submission_id>/notebook.ipynb",
+        views.submission_notebook,
+        name="submission_notebook",
+    ),
+    path(
         "submissions/<uuid:submission_id>/restore/",
         views.submission_restore,
         name="submission_restore",

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from mlrange.accounts.selectors import user_from_request
 from mlrange.catalog import selectors as catalog_selectors
 from mlrange.common.exceptions import ApplicationError
-from mlrange.labs import content, hints, registry, runner, selectors, services
+from mlrange.labs import content, hints, notebooks, registry, runner, selectors, services
 from mlrange.labs.models import Lab, Submission
 
 STATUS_WAIT_S = 10.0
@@ -209,6 +209,18 @@ def submission_status(request: HttpRequest, submission_id: UUID) -> HttpResponse
     )
     if submission.is_final:
         response["HX-Trigger"] = "submission-final"
+    return response
+
+
+@login_required
+def submission_notebook(request: HttpRequest, submission_id: UUID) -> HttpResponse:
+    """One of the learner's submissions as a notebook: its cells with their outputs and figures."""
+    submission = _own_submission(request, submission_id)
+    response = HttpResponse(
+        notebooks.submission_notebook(submission=submission), content_type="application/x-ipynb+json"
+    )
+    name = f"{submission.lab.slug}-{str(submission.pk)[:8]}.ipynb"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
 
