@@ -124,6 +124,44 @@ def test_an_unverified_email_never_links_an_existing_account(client, sso_on, ema
     assert victim.check_password(PASSWORD)
 
 
+def test_linking_by_email_ends_the_sessions_of_whoever_knew_the_password(client, sso_on):
+    """The planted account: someone signed up with the victim's address before the victim came."""
+    from django.test import Client
+
+    UserFactory.create(username="planted", email="victim@uni.example")
+    planter = Client()
+    assert (
+        planter.post(reverse("accounts:login"), {"username": "planted", "password": PASSWORD}).status_code
+        == 302
+    )
+    sso_on.claims.update(sub="victim-sub", email="victim@uni.example")
+    sso_sign_in(client)
+    assert _signed_in_user(client) is not None
+    assert planter.get(DASHBOARD).wsgi_request.user.is_anonymous
+    response = planter.post(reverse("accounts:login"), {"username": "planted", "password": PASSWORD})
+    assert response.status_code == 200  # the form again: the password no longer works
+
+
+def test_provider_email_is_trusted_without_the_claim_only_when_configured(client, sso_on, settings):
+    grace = UserFactory.create(username="grace", email="grace@uni.example")
+    sso_on.claims = {"sub": "grace-sub", "email": "grace@uni.example"}  # no email_verified anywhere
+    sso_on.userinfo_claims = {"sub": "grace-sub", "email": "grace@uni.example"}
+    assert sso_sign_in(client).status_code == 403
+    settings.SSO_TRUST_PROVIDER_EMAIL = True
+    assert sso_sign_in(client).status_code == 302
+    assert _signed_in_user(client) == grace
+
+
+def test_an_explicitly_unverified_email_is_refused_even_when_provider_emails_are_trusted(
+    client, sso_on, settings
+):
+    settings.SSO_TRUST_PROVIDER_EMAIL = True
+    UserFactory.create(username="grace", email="grace@uni.example")
+    sso_on.claims.update(sub="grace-sub", email="grace@uni.example", email_verified=False)
+    assert sso_sign_in(client).status_code == 403
+    assert _signed_in_user(client) is None
+
+
 def test_an_unverified_email_with_no_account_gets_a_new_account_without_that_email(client, sso_on):
     sso_on.claims["email_verified"] = False
     sso_sign_in(client)
@@ -167,6 +205,14 @@ def test_a_deactivated_account_is_refused(client, sso_on):
     response = sso_sign_in(client)
     assert response.status_code == 403
     assert _signed_in_user(client) is None
+
+
+def test_email_verified_only_at_userinfo_is_read_from_there(client, sso_on):
+    grace = UserFactory.create(username="grace", email="grace@uni.example")
+    sso_on.claims = {"sub": "grace-sub", "email": "grace@uni.example"}
+    sso_on.userinfo_claims = {"sub": "grace-sub", "email": "grace@uni.example", "email_verified": True}
+    sso_sign_in(client)
+    assert _signed_in_user(client) == grace
 
 
 def test_email_missing_from_the_id_token_is_read_from_userinfo(client, sso_on):

@@ -45,10 +45,11 @@ class SignInRefusedError(ApplicationError):
 
 
 def claim_email_is_verified(*, claims: Mapping[str, Any], config: ProviderConfig) -> bool:
-    """True only for a literal true (some providers send the string "true")."""
-    if config.trust_email:
-        return True
+    """True only for a literal true (some providers send the string "true"); without the claim,
+    only when SSO_TRUST_PROVIDER_EMAIL says so. An explicit false is always false."""
     verified = claims.get("email_verified")
+    if verified is None:
+        return config.trust_email
     return verified is True or (isinstance(verified, str) and verified.lower() == "true")
 
 

@@ -131,8 +131,12 @@ def sso_callback(request: HttpRequest) -> HttpResponse:
         return _failure(request, config, failed.problem, status=failed.status)
     claims = dict(token["userinfo"])
     client = oidc_client(config)
-    if "email" not in claims and client.load_server_metadata().get("userinfo_endpoint"):
-        claims.update(_userinfo_claims(client=client, token=token, subject=claims["sub"]))
+    if "email_verified" not in claims and client.load_server_metadata().get("userinfo_endpoint"):
+        # Some providers say whether the email is verified only at userinfo: its email and
+        # email_verified replace the ID token's together, so they describe the same address.
+        from_userinfo = _userinfo_claims(client=client, token=token, subject=claims["sub"])
+        if "email" in from_userinfo:
+            claims.update(from_userinfo)
     try:
         sign_in = sso_user_resolve(claims=claims, config=config)
     except SignInRefusedError as exc:
