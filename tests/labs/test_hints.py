@@ -262,3 +262,12 @@ def test_cohort_page_api_and_csv_show_hints_per_learner_and_lab(lab, learner, ot
     csv_text = web_as(instructor).get(f"/dashboard/cohorts/{cohort.pk}/export.csv").content.decode()
     header, row = csv_text.splitlines()[:2]
     assert row.split(",")[header.split(",").index("hints_used")] == "2"
+
+
+@pytest.mark.django_db
+def test_admin_lists_reveals_read_only(lab, learner, admin_client):
+    hints.hint_reveal(learner=learner, lab=lab)
+    page = admin_client.get("/admin/labs/hintreveal/")
+    assert page.status_code == 200
+    assert "ada" in page.content.decode()
+    assert admin_client.get("/admin/labs/hintreveal/add/").status_code == 403
