@@ -6,6 +6,7 @@ import json
 
 import nbformat
 import pytest
+from rest_framework.test import APIClient
 
 from mlrange.labs.models import Submission
 from tests.factories import UserFactory
@@ -122,3 +123,22 @@ def test_html_and_script_outputs_never_reach_the_notebook(client, learner, lab):
     outputs = json.loads(raw)["cells"][1]["outputs"]
     assert [sorted(output["data"]) for output in outputs] == [["image/png"]]
     assert "<script>" not in raw
+
+
+def test_the_api_gives_the_owner_the_same_notebook(client, learner, learner_client, submission):
+    client.force_login(learner)
+    page = client.get(f"/labs/submissions/{submission.pk}/notebook.ipynb")
+
+    response = learner_client.get(f"/api/v1/submissions/{submission.pk}/notebook/")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/x-ipynb+json"
+    assert response.content == page.content
+
+
+def test_the_api_hides_another_learners_notebook(submission):
+    other = APIClient()
+    other.force_authenticate(UserFactory())
+
+    assert other.get(f"/api/v1/submissions/{submission.pk}/notebook/").status_code == 404
+    assert APIClient().get(f"/api/v1/submissions/{submission.pk}/notebook/").status_code in {401, 403}

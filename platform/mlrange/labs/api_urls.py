@@ -24,4 +24,9 @@ urlpatterns = [
         apis.SubmissionDetailApi.as_view(),
         name="submission-detail",
     ),
+    path(
+        "submissions/<uuid:submission_id>/notebook/",
+        apis.SubmissionNotebookApi.as_view(),
+        name="submission-notebook",
+    ),
 ]

@@ -3,8 +3,9 @@
 from uuid import UUID
 
 from django.conf import settings
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -15,7 +16,7 @@ from rest_framework.views import APIView
 
 from mlrange.accounts.selectors import user_from_request
 from mlrange.catalog import selectors as catalog_selectors
-from mlrange.labs import content, hints, registry, selectors, services
+from mlrange.labs import content, hints, notebooks, registry, selectors, services
 from mlrange.labs.hints import HintState, RevealedHint
 from mlrange.labs.models import Lab, Submission
 
@@ -292,6 +293,31 @@ class SubmissionDetailApi(APIView):
         except Submission.DoesNotExist as exc:
             raise Http404 from exc
         return Response(SubmissionWithCodeSerializer(submission).data)
+
+
+class SubmissionNotebookApi(APIView):
+    """One of the learner's submissions as a Jupyter notebook (the page's download, on the API)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="One of your submissions as a notebook: its cells with their outputs and figures",
+        tags=["labs"],
+        responses={(200, "application/x-ipynb+json"): OpenApiTypes.OBJECT},
+    )
+    def get(self, request: Request, submission_id: UUID) -> HttpResponse:
+        try:
+            submission = selectors.submission_get_for_learner(
+                learner=user_from_request(request), submission_id=submission_id
+            )
+        except Submission.DoesNotExist as exc:
+            raise Http404 from exc
+        response = HttpResponse(
+            notebooks.submission_notebook(submission=submission), content_type="application/x-ipynb+json"
+        )
+        name = notebooks.submission_notebook_filename(submission=submission)
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
 
 
 class LabDraftApi(APIView):

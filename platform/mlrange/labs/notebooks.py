@@ -67,3 +67,8 @@ def submission_notebook(*, submission: Submission) -> str:
         cell["id"] = f"cell-{number}"
     nbformat.validate(notebook)
     return str(nbformat.writes(notebook)) + "\n"
+
+
+def submission_notebook_filename(*, submission: Submission) -> str:
+    """The download's file name: the lab and the start of the submission's id."""
+    return f"{submission.lab.slug}-{str(submission.pk)[:8]}.ipynb"

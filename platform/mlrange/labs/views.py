@@ -219,7 +219,7 @@ def submission_notebook(request: HttpRequest, submission_id: UUID) -> HttpRespon
     response = HttpResponse(
         notebooks.submission_notebook(submission=submission), content_type="application/x-ipynb+json"
     )
-    name = f"{submission.lab.slug}-{str(submission.pk)[:8]}.ipynb"
+    name = notebooks.submission_notebook_filename(submission=submission)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
