@@ -85,14 +85,14 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before sessions, after CSP: LMS framing and Partitioned (CHIPS) cookies for LTI launches.
+    "mlrange.lti.middleware.LtiEmbedMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # After the two above (runs before them on the way out): lets LMS launches frame pages.
-    "mlrange.lti.middleware.LtiEmbedMiddleware",
     # Last: turns a login that django-axes refused into its lockout page (429).
     "axes.middleware.AxesMiddleware",
 ]

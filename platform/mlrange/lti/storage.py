@@ -17,6 +17,8 @@ from pylti1p3.contrib.django.launch_data_storage.cache import DjangoCacheDataSto
 from pylti1p3.contrib.django.request import DjangoRequest
 from pylti1p3.deployment import Deployment
 
+from mlrange.lti.middleware import mark_partitioned
+
 STATE_COOKIE_PREFIX = "lti1p3"
 
 
@@ -28,7 +30,7 @@ class LaunchDataStorage(DjangoCacheDataStorage):  # type: ignore[misc]  # pylti1
 
 
 class CookieService(DjangoCookieService):  # type: ignore[misc]  # pylti1p3: untyped
-    """Sets pylti1p3's state cookie SameSite=None; Secure when the launch may be framed."""
+    """Sets pylti1p3's state cookie SameSite=None; Secure; Partitioned when the launch may be framed."""
 
     def update_response(self, response: HttpResponseBase) -> None:
         request = self._request
@@ -43,6 +45,8 @@ class CookieService(DjangoCookieService):  # type: ignore[misc]  # pylti1p3: unt
                 samesite="None" if cross_site else "Lax",
                 path="/",
             )
+            if cross_site:
+                mark_partitioned(response, key)
 
 
 class ToolConfig(DjangoToolConfig):  # type: ignore[misc]  # django-lti: untyped
