@@ -384,3 +384,31 @@ def test_local_login_lockout_still_applies_with_sso_on(client, sso_on):
     response = client.post(reverse("accounts:login"), {"username": "ada", "password": PASSWORD})
     assert response.status_code == 429
     assert _signed_in_user(client) is None
+
+
+def test_a_rotated_provider_key_is_fetched_again(client, sso_on):
+    """The JWKS is kept between sign-ins; a token signed with a new key makes it fetched anew."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    assert sso_sign_in(client).status_code == 302
+    client.logout()
+    old_key, old_kid = sso_on.key, sso_on.kid
+    sso_on.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    sso_on.kid = "test-key-2"
+    try:
+        assert sso_sign_in(client).status_code == 302
+        assert _signed_in_user(client) is not None
+    finally:
+        sso_on.key, sso_on.kid = old_key, old_kid
+
+
+def test_an_administrator_links_an_account_in_the_admin(client, db):
+    root = UserFactory.create(username="root", is_staff=True, is_superuser=True)
+    client.force_login(root)
+    response = client.post(
+        "/admin/sso/ssoidentity/add/",
+        {"user": root.pk, "issuer": "https://idp.example", "subject": "root-sub", "email": ""},
+    )
+    assert response.status_code == 302
+    assert SsoIdentity.objects.get(subject="root-sub").user == root
+    assert b"root-sub" in client.get("/admin/sso/ssoidentity/").content
