@@ -4,37 +4,11 @@ Learners import it from the lab assets; the grader imports its own copy. Inputs 
 float32 tensors of shape (N, 1, 8, 8) with pixel values in [0, 1]; outputs are logits (N, 10).
 """
 
-import torch
-from torch import nn
+from _shared.nets import DigitCNN, load_weights
+
+VictimCNN = DigitCNN  # conv16 - conv32 - maxpool - fc64 - fc10, ReLU activations (38,282 parameters)
 
 
-class VictimCNN(nn.Module):
-    """conv16 - conv32 - maxpool - fc64 - fc10, ReLU activations (38,282 parameters)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.features = nn.Sequential(
-            nn.Conv2d(1, 16, kernel_size=3, padding=1),
-            nn.ReLU(),
-            nn.Conv2d(16, 32, kernel_size=3, padding=1),
-            nn.ReLU(),
-            nn.MaxPool2d(2),
-        )
-        self.classifier = nn.Sequential(
-            nn.Flatten(),
-            nn.Linear(32 * 4 * 4, 64),
-            nn.ReLU(),
-            nn.Linear(64, 10),
-        )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.classifier(self.features(x))
-
-
-def load_victim(weights_path) -> VictimCNN:
+def load_victim(weights_path) -> DigitCNN:
     """Build the CNN, load a state_dict safely (weights only) and switch to eval mode."""
-    model = VictimCNN()
-    state = torch.load(weights_path, map_location="cpu", weights_only=True)
-    model.load_state_dict(state)
-    model.eval()
-    return model
+    return load_weights(DigitCNN(), weights_path)

@@ -8,42 +8,24 @@ The learner's validation images are half of the held-out split; the grader tests
 other half, which the learner never sees.
 """
 
-import json
 import shutil
-import sys
 from pathlib import Path
 
-import numpy as np
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
+from _shared.recipes import digits, finish, install_shared, run, save_arrays, train_val_test
 
 HERE = Path(__file__).resolve().parent
+
 SEED = 20250402
 
 
-def save_npy(path: Path, array: np.ndarray) -> None:
-    with path.open("wb") as f:
-        np.save(f, np.ascontiguousarray(array), allow_pickle=False)
-
-
 def main(public_dir: Path, hidden_dir: Path) -> None:
-    digits = load_digits()
-    x = (digits.images / 16.0).astype(np.float32)[:, None, :, :]
-    y = digits.target.astype(np.int64)
-    x_train, x_rest, y_train, y_rest = train_test_split(x, y, test_size=0.3, stratify=y, random_state=SEED)
-    x_val, x_test, y_val, y_test = train_test_split(
-        x_rest, y_rest, test_size=0.5, stratify=y_rest, random_state=SEED + 1
-    )
-    public_dir.mkdir(parents=True, exist_ok=True)
-    hidden_dir.mkdir(parents=True, exist_ok=True)
+    x_train, y_train, x_val, y_val, x_test, y_test = train_val_test(*digits(), SEED)
     for out in (public_dir, hidden_dir):
-        save_npy(out / "x_train.npy", x_train)
-        save_npy(out / "y_train.npy", y_train)
-    save_npy(public_dir / "x_val.npy", x_val)
-    save_npy(public_dir / "y_val.npy", y_val)
-    save_npy(hidden_dir / "x_test.npy", x_test)
-    save_npy(hidden_dir / "y_test.npy", y_test)
+        save_arrays(out, x_train=x_train, y_train=y_train)
+    save_arrays(public_dir, x_val=x_val, y_val=y_val)
+    save_arrays(hidden_dir, x_test=x_test, y_test=y_test)
     shutil.copyfile(HERE / "model.py", public_dir / "model.py")
+    install_shared(public_dir, "nets")
     (public_dir / "README.txt").write_text(
         "Lab assets of 'Plant a backdoor through poisoned training data'.\n"
         "model.py     DigitCNN, apply_trigger(images, trigger), predict(model, x),\n"
@@ -54,11 +36,8 @@ def main(public_dir: Path, hidden_dir: Path) -> None:
         "The grader measures on its own held-out test images.\n"
     )
     meta = {"seed": SEED, "train_size": len(x_train), "val_size": len(x_val), "test_size": len(x_test)}
-    (hidden_dir / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
-    print(json.dumps(meta, sort_keys=True))
+    finish(hidden_dir, meta)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
-        sys.exit("usage: recipe.py PUBLIC_DIR HIDDEN_DIR")
-    main(Path(sys.argv[1]), Path(sys.argv[2]))
+    run(main)

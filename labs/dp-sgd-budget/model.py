@@ -12,6 +12,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from _shared.nets import MLP
+
 N_FEATURES = 40
 N_CLASSES = 4
 DELTA = 1e-5
@@ -28,21 +30,11 @@ CONFIG_FIELDS = {
 }
 
 
-class TabularMLP(nn.Module):
+class TabularMLP(MLP):
     """40 - 64 - 64 - 4, ReLU activations (no BatchNorm: Opacus needs per-sample gradients)."""
 
     def __init__(self) -> None:
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Linear(N_FEATURES, 64),
-            nn.ReLU(),
-            nn.Linear(64, 64),
-            nn.ReLU(),
-            nn.Linear(64, N_CLASSES),
-        )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
+        super().__init__(N_FEATURES, 64, 64, N_CLASSES)
 
 
 def _field_problem(key: str, value: object) -> str | None:

@@ -13,23 +13,17 @@ The test split is cut in three: public example traffic, hidden customers, hidden
 Same inputs give bit-identical files: fixed seeds, one thread, deterministic algorithms.
 """
 
-import json
-import os
 import shutil
-import sys
 from pathlib import Path
-
-os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
 import torch
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
+import traffic
+
+from _shared.nets import deterministic, mlp, train_classifier
+from _shared.recipes import digits, finish, run, save_arrays, split
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-
-import traffic  # noqa: E402 -- the lab folder is put on the path just above
 
 SEED = 20251129
 EPOCHS = 40
@@ -38,33 +32,6 @@ N_PUBLIC_TRAFFIC = 140
 N_ATTACKER = 120
 BENIGN_EXAMPLES = 3
 ATTACK_EXAMPLES = 2
-
-
-def train(x: np.ndarray, y: np.ndarray) -> torch.nn.Module:
-    torch.manual_seed(SEED)
-    model = torch.nn.Sequential(
-        torch.nn.Linear(64, 128),
-        torch.nn.ReLU(),
-        torch.nn.Linear(128, 128),
-        torch.nn.ReLU(),
-        torch.nn.Linear(128, 10),
-    )
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    xs, ys = torch.from_numpy(x), torch.from_numpy(y)
-    generator = torch.Generator().manual_seed(SEED)
-    for _ in range(EPOCHS):
-        order = torch.randperm(len(xs), generator=generator)
-        for start in range(0, len(xs), BATCH_SIZE):
-            batch = order[start : start + BATCH_SIZE]
-            optimizer.zero_grad()
-            torch.nn.functional.cross_entropy(model(xs[batch]), ys[batch]).backward()
-            optimizer.step()
-    return model.eval()
-
-
-def save_npy(path: Path, array: np.ndarray) -> None:
-    with path.open("wb") as f:
-        np.save(f, array, allow_pickle=False)
 
 
 def save_stream(path: Path, stream: list[traffic.Request], family: str) -> None:
@@ -81,13 +48,11 @@ def save_stream(path: Path, stream: list[traffic.Request], family: str) -> None:
 
 
 def main(public_dir: Path, hidden_dir: Path) -> None:
-    torch.set_num_threads(1)
-    torch.use_deterministic_algorithms(True)
-    digits = load_digits()
-    x = (digits.images.reshape(-1, 64) / 16.0).astype(np.float32)
-    y = digits.target.astype(np.int64)
-    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.3, stratify=y, random_state=SEED)
-    model = train(x_train, y_train)
+    deterministic()
+    x_train, x_test, y_train, y_test = split(*digits(flat=True), SEED)
+    model = train_classifier(
+        lambda: mlp(64, 128, 128, 10), x_train, y_train, seed=SEED, epochs=EPOCHS, batch_size=BATCH_SIZE
+    )
     linears = [m for m in model if isinstance(m, torch.nn.Linear)]
     weights = {}
     for i, layer in enumerate(linears, start=1):
@@ -96,21 +61,13 @@ def main(public_dir: Path, hidden_dir: Path) -> None:
     victim = traffic.Victim(weights)
     accuracy = float((victim.labels(x_test) == y_test).mean())
 
-    pub_x, rest_x, pub_y, rest_y = train_test_split(
-        x_test, y_test, train_size=N_PUBLIC_TRAFFIC, stratify=y_test, random_state=SEED
-    )
-    benign_x, attack_x, benign_y, _attack_y = train_test_split(
-        rest_x, rest_y, test_size=N_ATTACKER, stratify=rest_y, random_state=SEED
-    )
+    pub_x, rest_x, pub_y, rest_y = split(x_test, y_test, SEED, test_size=len(x_test) - N_PUBLIC_TRAFFIC)
+    benign_x, attack_x, benign_y, _attack_y = split(rest_x, rest_y, SEED, test_size=N_ATTACKER)
     for out in (public_dir, hidden_dir):
         out.mkdir(parents=True, exist_ok=True)
         np.savez(out / "victim.npz", **weights)
-    save_npy(public_dir / "x_train.npy", np.ascontiguousarray(x_train))
-    save_npy(public_dir / "y_train.npy", np.ascontiguousarray(y_train))
-    save_npy(hidden_dir / "x_train.npy", np.ascontiguousarray(x_train))
-    save_npy(hidden_dir / "benign_x.npy", np.ascontiguousarray(benign_x))
-    save_npy(hidden_dir / "benign_y.npy", np.ascontiguousarray(benign_y))
-    save_npy(hidden_dir / "attack_x.npy", np.ascontiguousarray(attack_x))
+    save_arrays(public_dir, x_train=x_train, y_train=y_train)
+    save_arrays(hidden_dir, x_train=x_train, benign_x=benign_x, benign_y=benign_y, attack_x=attack_x)
 
     examples = public_dir / "examples"
     examples.mkdir(exist_ok=True)
@@ -148,11 +105,8 @@ def main(public_dir: Path, hidden_dir: Path) -> None:
         "attacker_pool": len(attack_x),
         "torch": torch.__version__.split("+")[0],
     }
-    (hidden_dir / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
-    print(json.dumps(meta, sort_keys=True))
+    finish(hidden_dir, meta)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
-        sys.exit("usage: recipe.py PUBLIC_DIR HIDDEN_DIR")
-    main(Path(sys.argv[1]), Path(sys.argv[2]))
+    run(main)

@@ -7,6 +7,7 @@ attack counts as detected when an attacker's client id is flagged before the att
 is flagged. NumPy only.
 """
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -17,9 +18,16 @@ BUDGET = 100
 class Victim:
     """The deployed MLP (64-128-128-10) from victim.npz; probs(x) gives its softmax outputs."""
 
-    def __init__(self, path: str | Path) -> None:
-        with np.load(path, allow_pickle=False) as w:
-            self.layers = [(w[f"w{i}"].astype(np.float64), w[f"b{i}"].astype(np.float64)) for i in (1, 2, 3)]
+    def __init__(self, source: str | Path | Mapping[str, np.ndarray]) -> None:
+        """source: the path of victim.npz, or its arrays (w1 b1 w2 b2 w3 b3) by name."""
+        if isinstance(source, Mapping):
+            weights = dict(source)
+        else:
+            with np.load(source, allow_pickle=False) as w:
+                weights = {name: w[name] for name in w.files}
+        self.layers = [
+            (weights[f"w{i}"].astype(np.float64), weights[f"b{i}"].astype(np.float64)) for i in (1, 2, 3)
+        ]
 
     def probs(self, x: np.ndarray) -> np.ndarray:
         h = np.asarray(x, dtype=np.float64).reshape(-1, 64)

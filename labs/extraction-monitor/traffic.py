@@ -19,6 +19,7 @@ with the occasional retry of a request that timed out.
 from dataclasses import dataclass, field
 
 import numpy as np
+import streams
 from scipy import ndimage
 
 BUDGET = 100  # an attacker must be flagged before its 100th query is answered
@@ -41,23 +42,8 @@ class Request:
     probs: np.ndarray | None = field(default=None, repr=False)
 
 
-class Victim:
-    """The lab's MLP in NumPy: relu(relu(x W1 + b1) W2 + b2) W3 + b3, softmax."""
-
-    def __init__(self, weights: dict[str, np.ndarray]) -> None:
-        self.layers = [
-            (weights[f"w{i}"].astype(np.float64), weights[f"b{i}"].astype(np.float64)) for i in (1, 2, 3)
-        ]
-
-    def probs(self, x: np.ndarray) -> np.ndarray:
-        h = np.asarray(x, dtype=np.float64).reshape(-1, 64)
-        for i, (w, b) in enumerate(self.layers):
-            h = h @ w + b
-            if i < 2:
-                h = np.maximum(h, 0.0)
-        h = h - h.max(axis=1, keepdims=True)
-        e = np.exp(h)
-        return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+class Victim(streams.Victim):
+    """The lab's MLP in NumPy (the public streams.Victim), with its labels."""
 
     def labels(self, x: np.ndarray) -> np.ndarray:
         return self.probs(x).argmax(axis=1)

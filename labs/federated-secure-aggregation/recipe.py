@@ -9,44 +9,22 @@ hidden/  x_train.npy, y_train.npy (the grader's own copies), x_test.npy, y_test.
 Same inputs give bit-identical files.
 """
 
-import json
-import os
 import shutil
-import sys
 from pathlib import Path
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-
-import numpy as np
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
+from _shared.recipes import digits, finish, run, save_arrays, train_val_test
 
 HERE = Path(__file__).resolve().parent
+
 SEED = 20250611
 
 
-def save_npy(path: Path, array: np.ndarray) -> None:
-    with path.open("wb") as f:
-        np.save(f, array, allow_pickle=False)
-
-
 def main(public_dir: Path, hidden_dir: Path) -> None:
-    digits = load_digits()
-    x = (digits.data / 16.0).astype(np.float32)
-    y = digits.target.astype(np.int64)
-    x_train, x_rest, y_train, y_rest = train_test_split(x, y, test_size=0.3, stratify=y, random_state=SEED)
-    x_val, x_test, y_val, y_test = train_test_split(
-        x_rest, y_rest, test_size=0.5, stratify=y_rest, random_state=SEED + 1
-    )
-    public_dir.mkdir(parents=True, exist_ok=True)
-    hidden_dir.mkdir(parents=True, exist_ok=True)
+    x_train, y_train, x_val, y_val, x_test, y_test = train_val_test(*digits(flat=True), SEED)
     for out in (public_dir, hidden_dir):
-        save_npy(out / "x_train.npy", np.ascontiguousarray(x_train))
-        save_npy(out / "y_train.npy", np.ascontiguousarray(y_train))
-    save_npy(public_dir / "x_val.npy", np.ascontiguousarray(x_val))
-    save_npy(public_dir / "y_val.npy", np.ascontiguousarray(y_val))
-    save_npy(hidden_dir / "x_test.npy", np.ascontiguousarray(x_test))
-    save_npy(hidden_dir / "y_test.npy", np.ascontiguousarray(y_test))
+        save_arrays(out, x_train=x_train, y_train=y_train)
+    save_arrays(public_dir, x_val=x_val, y_val=y_val)
+    save_arrays(hidden_dir, x_test=x_test, y_test=y_test)
     shutil.copyfile(HERE / "fedlab.py", public_dir / "fedlab.py")
     (public_dir / "README.txt").write_text(
         "Lab assets of 'Federated averaging with secure aggregation'.\n"
@@ -62,11 +40,8 @@ def main(public_dir: Path, hidden_dir: Path) -> None:
         "val_size": len(x_val),
         "test_size": len(x_test),
     }
-    (hidden_dir / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
-    print(json.dumps(meta, sort_keys=True))
+    finish(hidden_dir, meta)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
-        sys.exit("usage: recipe.py PUBLIC_DIR HIDDEN_DIR")
-    main(Path(sys.argv[1]), Path(sys.argv[2]))
+    run(main)

@@ -5,9 +5,9 @@ contract) and hidden/meta.json (the grader's fixed test sizes). Every test input
 privacy parameter the grader uses is drawn at grading time from its secret grader_seed.
 """
 
-import json
-import sys
 from pathlib import Path
+
+from _shared.recipes import finish, run
 
 CONTRACT = """\
 Lab 'Implement the Laplace mechanism': there are no data files. Define, at the top level of
@@ -35,11 +35,8 @@ def main(public_dir: Path, hidden_dir: Path) -> None:
     public_dir.mkdir(parents=True, exist_ok=True)
     hidden_dir.mkdir(parents=True, exist_ok=True)
     (public_dir / "README.txt").write_text(CONTRACT)
-    (hidden_dir / "meta.json").write_text(json.dumps(META, indent=2, sort_keys=True) + "\n")
-    print(json.dumps(META, sort_keys=True))
+    finish(hidden_dir, META)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
-        sys.exit("usage: recipe.py PUBLIC_DIR HIDDEN_DIR")
-    main(Path(sys.argv[1]), Path(sys.argv[2]))
+    run(main)

@@ -7,7 +7,8 @@ arrays of shape (N, 40), standardised; outputs are logits (N, 4).
 
 import numpy as np
 import torch
-from torch import nn
+
+from _shared.nets import MLP, load_weights, train_classifier
 
 N_FEATURES = 40
 N_CLASSES = 4
@@ -16,49 +17,23 @@ BATCH_SIZE = 64
 LEARNING_RATE = 1e-3
 
 
-class TargetMLP(nn.Module):
+class TargetMLP(MLP):
     """40 - 128 - 128 - 4, ReLU activations, no regularisation (it overfits on purpose)."""
 
     def __init__(self) -> None:
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Linear(N_FEATURES, 128),
-            nn.ReLU(),
-            nn.Linear(128, 128),
-            nn.ReLU(),
-            nn.Linear(128, N_CLASSES),
-        )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
+        super().__init__(N_FEATURES, 128, 128, N_CLASSES)
 
 
 def train_model(x: np.ndarray, y: np.ndarray, seed: int, epochs: int = EPOCHS) -> TargetMLP:
     """The targets' training recipe: Adam, lr 1e-3, batch 64, 150 epochs, no weight decay."""
-    torch.manual_seed(seed)
-    model = TargetMLP()
-    optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
-    xs = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
-    ys = torch.from_numpy(np.ascontiguousarray(y, dtype=np.int64))
-    generator = torch.Generator().manual_seed(seed)
-    model.train()
-    for _ in range(epochs):
-        order = torch.randperm(len(xs), generator=generator)
-        for start in range(0, len(xs), BATCH_SIZE):
-            batch = order[start : start + BATCH_SIZE]
-            optimizer.zero_grad()
-            nn.functional.cross_entropy(model(xs[batch]), ys[batch]).backward()
-            optimizer.step()
-    model.eval()
-    return model
+    return train_classifier(
+        TargetMLP, x, y, seed=seed, epochs=epochs, batch_size=BATCH_SIZE, learning_rate=LEARNING_RATE
+    )
 
 
 def load_target(weights_path) -> TargetMLP:
     """Build the MLP, load a state_dict safely (weights only) and switch to eval mode."""
-    model = TargetMLP()
-    model.load_state_dict(torch.load(weights_path, map_location="cpu", weights_only=True))
-    model.eval()
-    return model
+    return load_weights(TargetMLP(), weights_path)
 
 
 def logits(model: TargetMLP, x: np.ndarray) -> np.ndarray:

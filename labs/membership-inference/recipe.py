@@ -10,22 +10,17 @@ hidden/  membership.npy (which candidates are members, per target), meta.json
 Same inputs give bit-identical files: fixed seeds, one thread, deterministic algorithms.
 """
 
-import json
-import os
 import shutil
-import sys
 from pathlib import Path
-
-os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
 import torch
-from sklearn.datasets import make_classification
+from model import N_CLASSES, N_FEATURES, logits, train_model
+
+from _shared.nets import deterministic, save_state
+from _shared.recipes import install_shared, run, save_arrays, tabular, write_json
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-
-from model import N_CLASSES, N_FEATURES, logits, train_model  # noqa: E402 -- lab folder on the path above
 
 SEED = 20241003
 N_VARIANTS = 16
@@ -33,32 +28,11 @@ BLOCK = 1000  # candidates per target: 500 members, 500 non-members
 POPULATION = 8000
 
 
-def make_data() -> tuple[np.ndarray, np.ndarray]:
-    total = N_VARIANTS * BLOCK + POPULATION
-    x, y = make_classification(
-        n_samples=total,
-        n_features=N_FEATURES,
-        n_informative=15,
-        n_redundant=4,
-        n_classes=N_CLASSES,
-        n_clusters_per_class=2,
-        flip_y=0.05,
-        class_sep=1.0,
-        random_state=SEED % (2**31),
-    )
-    x = (x - x.mean(axis=0)) / x.std(axis=0)
-    return x.astype(np.float32), y.astype(np.int64)
-
-
-def save_npy(path: Path, array: np.ndarray) -> None:
-    with path.open("wb") as f:
-        np.save(f, array, allow_pickle=False)
-
-
 def main(public_dir: Path, hidden_dir: Path) -> None:
-    torch.set_num_threads(1)
-    torch.use_deterministic_algorithms(True)
-    x, y = make_data()
+    deterministic()
+    x, y = tabular(
+        N_VARIANTS * BLOCK + POPULATION, N_FEATURES, N_CLASSES, seed=SEED, flip_y=0.05, class_sep=1.0
+    )
     blocks = N_VARIANTS * BLOCK
     x_candidates = x[:blocks].reshape(N_VARIANTS, BLOCK, N_FEATURES)
     y_candidates = y[:blocks].reshape(N_VARIANTS, BLOCK)
@@ -72,8 +46,7 @@ def main(public_dir: Path, hidden_dir: Path) -> None:
         members = rng.permutation(BLOCK)[: BLOCK // 2]
         membership[v, members] = 1
         model = train_model(x_candidates[v, members], y_candidates[v, members], seed=SEED + v)
-        state = {name: t.detach().clone() for name, t in model.state_dict().items()}
-        torch.save(state, public_dir / f"target_{v:02d}.pt")
+        save_state(model, public_dir / f"target_{v:02d}.pt")
         correct = logits(model, x_candidates[v]).argmax(axis=1) == y_candidates[v]
         per_target.append(
             {
@@ -82,11 +55,15 @@ def main(public_dir: Path, hidden_dir: Path) -> None:
                 "test_accuracy": round(float(correct[membership[v] == 0].mean()), 4),
             }
         )
-    save_npy(public_dir / "x_candidates.npy", np.ascontiguousarray(x_candidates))
-    save_npy(public_dir / "y_candidates.npy", np.ascontiguousarray(y_candidates))
-    save_npy(public_dir / "x_population.npy", np.ascontiguousarray(x_population))
-    save_npy(public_dir / "y_population.npy", np.ascontiguousarray(y_population))
+    save_arrays(
+        public_dir,
+        x_candidates=x_candidates,
+        y_candidates=y_candidates,
+        x_population=x_population,
+        y_population=y_population,
+    )
     shutil.copyfile(HERE / "model.py", public_dir / "model.py")
+    install_shared(public_dir, "nets")
     (public_dir / "README.txt").write_text(
         "Lab assets of 'Membership inference against an overfit model'.\n"
         "model.py            TargetMLP, train_model (the targets' exact recipe), load_target, logits\n"
@@ -97,7 +74,7 @@ def main(public_dir: Path, hidden_dir: Path) -> None:
         "                    never used by any target (for shadow models)\n"
         "y_population.npy    int64: their labels\n"
     )
-    save_npy(hidden_dir / "membership.npy", membership)
+    save_arrays(hidden_dir, membership=membership)
     meta = {
         "seed": SEED,
         "variants": N_VARIANTS,
@@ -106,11 +83,9 @@ def main(public_dir: Path, hidden_dir: Path) -> None:
         "targets": per_target,
         "torch": torch.__version__.split("+")[0],
     }
-    (hidden_dir / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
-    print(json.dumps({"variants": N_VARIANTS, "block": BLOCK}))
+    write_json(hidden_dir / "meta.json", meta)
+    print(f"variants {N_VARIANTS}, block {BLOCK}")
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
-        sys.exit("usage: recipe.py PUBLIC_DIR HIDDEN_DIR")
-    main(Path(sys.argv[1]), Path(sys.argv[2]))
+    run(main)

@@ -5,25 +5,14 @@ imports its own copy. Inputs are float32 tensors of shape (N, 64) in [0, 1]; out
 logits (N, 10) over the oracle's label codes 0..9.
 """
 
-import torch
-from torch import nn
+from _shared.nets import MLP
 
 N_FEATURES = 64
 N_CLASSES = 10
 
 
-class Surrogate(nn.Module):
+class Surrogate(MLP):
     """64 - 128 - 128 - 10, ReLU activations (26,122 parameters)."""
 
     def __init__(self) -> None:
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Linear(N_FEATURES, 128),
-            nn.ReLU(),
-            nn.Linear(128, 128),
-            nn.ReLU(),
-            nn.Linear(128, N_CLASSES),
-        )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
+        super().__init__(N_FEATURES, 128, 128, N_CLASSES)

@@ -9,27 +9,17 @@ loaded.
 """
 
 import json
-import os
 import random
-import sys
 from pathlib import Path
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-
 import torch
+from corpus import BENIGN, MALICIOUS_HELD_OUT, MALICIOUS_KNOWN, build_corpus
+
+from _shared.recipes import run, sample_canary, write_json
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-
-from corpus import BENIGN, MALICIOUS_HELD_OUT, MALICIOUS_KNOWN, build_corpus  # noqa: E402
 
 SEED = 20250611
-SAMPLE_CANARY_PREFIX = "/tmp/mlrange-sample-canary-"
-
-
-def sample_canary(stem: str) -> tuple[str, str]:
-    """A sample's payload, if loaded, only appends "payload ran" to a file named for it in /tmp."""
-    return SAMPLE_CANARY_PREFIX + stem, "payload ran"
 
 
 def main(public_dir: Path, hidden_dir: Path) -> None:
@@ -42,7 +32,7 @@ def main(public_dir: Path, hidden_dir: Path) -> None:
     for file in sorted(files, key=lambda f: f.name):
         (samples_dir / file.name).write_bytes(file.data)
         labels[file.name] = "malicious" if file.malicious else "benign"
-    (samples_dir / "labels.json").write_text(json.dumps(labels, indent=1, sort_keys=True) + "\n")
+    write_json(samples_dir / "labels.json", labels, indent=1)
     (public_dir / "README.txt").write_text(
         "Lab assets of 'Scan untrusted model files'.\n"
         "samples/             model files of the kinds the grader uses: raw pickles (.pkl, .pickle,\n"
@@ -61,11 +51,9 @@ def main(public_dir: Path, hidden_dir: Path) -> None:
         "benign_families": sorted(BENIGN),
         "torch": torch.__version__.split("+")[0],
     }
-    (hidden_dir / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    write_json(hidden_dir / "meta.json", meta)
     print(json.dumps({k: meta[k] for k in ("samples", "sample_malicious")}))
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
-        sys.exit("usage: recipe.py PUBLIC_DIR HIDDEN_DIR")
-    main(Path(sys.argv[1]), Path(sys.argv[2]))
+    run(main)

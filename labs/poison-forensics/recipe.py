@@ -18,97 +18,20 @@ hidden/  flip_mask.npy, backdoor_mask.npy bool (S, N), y_clean.npy int64 (S, N),
 
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import numpy as np
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
+
+from _shared.digit_warp import set_warp, warp_digits
+from _shared.recipes import run, save_arrays, split, write_json
 
 HERE = Path(__file__).resolve().parent
+
 SEED = 20250517
 WARP_SEED = 83_611_902  # the sets' warps and row orders: a stream of its own
 N_SETS = 24
 N_FLIPS = 40
 N_BACKDOOR = 40
-
-# The re-rendering (the same in the adversarial-training lab). The warp of a whole set is a
-# rotation of 15 to 20 degrees either way (plus a little shear, scale and shift) about the
-# centre, so every set is slanted away from the bundled digits: a model of the bundled digits
-# misreads many of its images, while within the set, images keep their class and their
-# neighbours. On top of it, every image gets a small warp, contrast and noise of its own.
-# |angle| and |shear| are drawn in their ranges, either sign; the scale of each axis is
-# log-uniform in [1/scale, scale]; the shift of each axis uniform in [-shift_px, shift_px].
-SET_WARP = {"rotation_deg": (15.0, 20.0), "shear": (0.0, 0.05), "scale": 1.05, "shift_px": 0.5}
-IMAGE_WARP = {"rotation_deg": (0.0, 3.0), "shear": (0.0, 0.04), "scale": 1.03, "shift_px": 0.25}
-IMAGE_GAMMA = 1.1  # ink contrast per image, log-uniform in [1/1.1, 1.1]
-NOISE_LEVELS = 0.8  # Gaussian pixel noise, in ink levels, before re-quantisation
-SUBSAMPLES = 8  # per pixel side: each output pixel averages 8 x 8 points of the source
-
-
-def random_affine(
-    rng: np.random.Generator,
-    n: int,
-    *,
-    rotation_deg: tuple[float, float],
-    shear: tuple[float, float],
-    scale: float,
-    shift_px: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """n affine maps (2x2 matrices in (row, col) coordinates about the centre, shifts)."""
-    angle = np.deg2rad(rng.choice([-1.0, 1.0], n) * rng.uniform(*rotation_deg, n))
-    slant = rng.choice([-1.0, 1.0], n) * rng.uniform(*shear, n)
-    rows, cols = np.exp(rng.uniform(-np.log(scale), np.log(scale), (2, n)))
-    cos, sin = np.cos(angle), np.sin(angle)
-    rotation = np.stack([np.stack([cos, -sin], -1), np.stack([sin, cos], -1)], 1)
-    stretch = np.zeros((n, 2, 2))
-    stretch[:, 0, 0], stretch[:, 1, 1], stretch[:, 0, 1] = rows, cols, rows * slant
-    return rotation @ stretch, rng.uniform(-shift_px, shift_px, (n, 2))
-
-
-def render(levels: np.ndarray, matrices: np.ndarray, shifts: np.ndarray) -> np.ndarray:
-    """Ink fraction (n, 8, 8) of each image moved by its affine map.
-
-    A source pixel is a uniform square of ink (what an ink level 0..16 counts); each output
-    pixel is the mean over SUBSAMPLES^2 points of the area it covers, mapped back.
-    """
-    n = len(levels)
-    ink = levels.astype(np.float64) / 16.0
-    points = ((np.arange(8)[:, None] + (np.arange(SUBSAMPLES) + 0.5) / SUBSAMPLES).ravel()) - 4.0
-    grid = np.stack(np.meshgrid(points, points, indexing="ij")).reshape(2, -1)
-    source = np.einsum("nij,njm->nim", np.linalg.inv(matrices), grid[None] - shifts[:, :, None]) + 4.0
-    row, col = np.floor(source).astype(np.int64).transpose(1, 0, 2)
-    inside = (row >= 0) & (row < 8) & (col >= 0) & (col < 8)
-    values = np.where(inside, ink[np.arange(n)[:, None], row.clip(0, 7), col.clip(0, 7)], 0.0)
-    return values.reshape(n, 8, SUBSAMPLES, 8, SUBSAMPLES).mean(axis=(2, 4))
-
-
-def requantise(values: np.ndarray, reference: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Integer ink levels in the order of values, with exactly the histogram of reference."""
-    flat = values.ravel()
-    order = np.lexsort((rng.random(flat.shape), flat))  # ties broken at random
-    target = np.sort(reference.ravel())
-    out = np.empty(flat.shape, dtype=np.uint8)
-    out[order] = target[np.linspace(0, len(target) - 1, len(flat)).round().astype(np.int64)]
-    return out.reshape(values.shape)
-
-
-def set_warp(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """The affine map (matrix, shift) shared by every image of one set."""
-    matrix, shift = random_affine(rng, 1, **SET_WARP)
-    return matrix[0], shift[0]
-
-
-def warp_digits(
-    levels: np.ndarray, shared: tuple[np.ndarray, np.ndarray], rng: np.random.Generator
-) -> np.ndarray:
-    """Re-render uint8 ink levels (n, 8, 8): the shared map, then a small map, contrast and noise each."""
-    n = len(levels)
-    matrices, shifts = random_affine(rng, n, **IMAGE_WARP)
-    matrices, shifts = shared[0] @ matrices, shifts @ shared[0].T + shared[1]
-    gamma = np.exp(rng.uniform(-np.log(IMAGE_GAMMA), np.log(IMAGE_GAMMA), n))[:, None, None]
-    values = 16.0 * render(levels, matrices, shifts) ** gamma + rng.normal(0.0, NOISE_LEVELS, (n, 8, 8))
-    return requantise(values, levels, rng)
 
 
 def make_trigger(rng: np.random.Generator, ink: np.ndarray) -> tuple[np.ndarray, list[int]]:
@@ -130,12 +53,11 @@ def make_trigger(rng: np.random.Generator, ink: np.ndarray) -> tuple[np.ndarray,
 
 
 def main(public_dir: Path, hidden_dir: Path) -> None:
+    from sklearn.datasets import load_digits
+
     digits = load_digits()
     levels = digits.images.astype(np.uint8)  # 0..16
-    y = digits.target.astype(np.int64)
-    x_train, _x_test, y_train, _y_test = train_test_split(
-        levels, y, test_size=0.3, stratify=y, random_state=SEED
-    )
+    x_train, _x_test, y_train, _y_test = split(levels, digits.target.astype(np.int64), SEED)
     n = len(y_train)
     rng = np.random.default_rng(SEED)
     x_sets = np.empty((N_SETS, n, 8, 8), dtype=np.uint8)
@@ -162,17 +84,8 @@ def main(public_dir: Path, hidden_dir: Path) -> None:
         flip_mask[s, flips] = True
         backdoor_mask[s, backdoor] = True
         sets_meta.append({"target": target, "window": window, "pixels": int(trigger.sum())})
-    public_dir.mkdir(parents=True, exist_ok=True)
-    hidden_dir.mkdir(parents=True, exist_ok=True)
-    for path, array in (
-        (public_dir / "x_sets.npy", x_sets),
-        (public_dir / "y_sets.npy", y_sets),
-        (hidden_dir / "flip_mask.npy", flip_mask),
-        (hidden_dir / "backdoor_mask.npy", backdoor_mask),
-        (hidden_dir / "y_clean.npy", y_clean),
-    ):
-        with path.open("wb") as f:
-            np.save(f, np.ascontiguousarray(array), allow_pickle=False)
+    save_arrays(public_dir, x_sets=x_sets, y_sets=y_sets)
+    save_arrays(hidden_dir, flip_mask=flip_mask, backdoor_mask=backdoor_mask, y_clean=y_clean)
     shutil.copyfile(HERE / "forensics_data.py", public_dir / "forensics_data.py")
     (public_dir / "README.txt").write_text(
         "Lab assets of 'Poison forensics: find the poisoned training images'.\n"
@@ -190,11 +103,9 @@ def main(public_dir: Path, hidden_dir: Path) -> None:
         "n_backdoor": N_BACKDOOR,
         "sets": sets_meta,
     }
-    (hidden_dir / "meta.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
+    write_json(hidden_dir / "meta.json", meta, indent=1)
     print(json.dumps({k: v for k, v in meta.items() if k != "sets"}, sort_keys=True))
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
-        sys.exit("usage: recipe.py PUBLIC_DIR HIDDEN_DIR")
-    main(Path(sys.argv[1]), Path(sys.argv[2]))
+    run(main)

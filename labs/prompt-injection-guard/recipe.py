@@ -7,12 +7,13 @@ hidden/  meta.json (the held-out prompts live in the grader's attacks.py; the gr
          a fresh access code and prompt mix from its secret seed each time)
 """
 
-import json
 import shutil
-import sys
 from pathlib import Path
 
+from _shared.recipes import finish, run, write_json
+
 HERE = Path(__file__).resolve().parent
+
 PRACTICE_CODE = "PRACTICE-0000-CODE"
 PRACTICE = {
     "access_code": PRACTICE_CODE,
@@ -50,18 +51,15 @@ def main(public_dir: Path, hidden_dir: Path) -> None:
     public_dir.mkdir(parents=True, exist_ok=True)
     hidden_dir.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(HERE / "chatbot.py", public_dir / "chatbot.py")
-    (public_dir / "practice.json").write_text(json.dumps(PRACTICE, indent=2, ensure_ascii=False) + "\n")
+    write_json(public_dir / "practice.json", PRACTICE, sort_keys=False, ascii_only=False)
     (public_dir / "README.txt").write_text(
         "Lab assets of 'Guard a chatbot against prompt injection'.\n"
         "chatbot.py     SupportBot(access_code).reply(message, documents): the vulnerable bot\n"
         "practice.json  practice attacks and benign prompts, with a practice access code\n"
     )
     meta = {"practice_attacks": len(PRACTICE["attacks"]), "practice_benign": len(PRACTICE["benign"])}
-    (hidden_dir / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
-    print(json.dumps(meta, sort_keys=True))
+    finish(hidden_dir, meta)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
-        sys.exit("usage: recipe.py PUBLIC_DIR HIDDEN_DIR")
-    main(Path(sys.argv[1]), Path(sys.argv[2]))
+    run(main)

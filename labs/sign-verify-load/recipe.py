@@ -8,23 +8,16 @@ Keys and tensors come from fixed seeds; nothing is downloaded.
 """
 
 import base64
-import json
 import random
-import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+from bundles import build_bundles, random_tensors, safetensors_bytes
 
-from bundles import build_bundles, random_tensors, safetensors_bytes  # noqa: E402
+from _shared.recipes import finish, run, sample_canary, write_json
+
+HERE = Path(__file__).resolve().parent
 
 SEED = 20250612
-SAMPLE_CANARY_PREFIX = "/tmp/mlrange-sample-canary-"
-
-
-def sample_canary(case: str) -> tuple[str, str]:
-    """A disguised sample's payload, if loaded, only appends "payload ran" to a file in /tmp."""
-    return SAMPLE_CANARY_PREFIX + case, "payload ran"
 
 
 def main(public_dir: Path, hidden_dir: Path) -> None:
@@ -42,9 +35,9 @@ def main(public_dir: Path, hidden_dir: Path) -> None:
         (samples_dir / f"{name}.safetensors").write_bytes(bundle.model)
         (samples_dir / f"{name}.sig").write_bytes(bundle.signature)
         labels[name] = "genuine" if bundle.genuine else "reject"
-    (samples_dir / "labels.json").write_text(json.dumps(labels, indent=1, sort_keys=True) + "\n")
+    write_json(samples_dir / "labels.json", labels, indent=1)
     keys = {kid: base64.b64encode(raw).decode() for kid, raw in sorted(trusted_keys.items())}
-    (samples_dir / "trusted_keys.json").write_text(json.dumps(keys, indent=1) + "\n")
+    write_json(samples_dir / "trusted_keys.json", keys, indent=1, sort_keys=False)
     (public_dir / "README.txt").write_text(
         "Lab assets of 'Sign, verify and safely load model artifacts'.\n"
         "model.safetensors         the model to release: sign it (see the brief)\n"
@@ -54,11 +47,8 @@ def main(public_dir: Path, hidden_dir: Path) -> None:
         "Some samples are pickles in disguise: never load them with torch.load or pickle.\n"
     )
     meta = {"seed": SEED, "samples": len(bundles), "genuine": sum(b.genuine for b in bundles)}
-    (hidden_dir / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
-    print(json.dumps(meta, sort_keys=True))
+    finish(hidden_dir, meta)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
-        sys.exit("usage: recipe.py PUBLIC_DIR HIDDEN_DIR")
-    main(Path(sys.argv[1]), Path(sys.argv[2]))
+    run(main)

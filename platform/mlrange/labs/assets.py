@@ -151,6 +151,7 @@ def _run_recipe(spec: LabSpec, *, runtime: Path, staging: Path) -> None:
         "OPENBLAS_NUM_THREADS": "1",
         "PYTHONHASHSEED": "0",
         "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONPATH": str(spec.root.parent),  # labs/: recipes import the package _shared
     }
     command = [
         str(python),
