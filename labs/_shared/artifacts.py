@@ -110,3 +110,25 @@ def load_state_dict(path: Path, *, max_bytes: int) -> dict:
     if not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise ArtifactError(f"{path.name} must hold only tensors.")
     return state
+
+
+def npy_length(path: Path, *, max_bytes: int) -> int:
+    """Length of a 1-D .npy, read from its header only (no data is parsed)."""
+    data = read_artifact_bytes(path, max_bytes=max_bytes)
+    try:
+        stream = io.BytesIO(data)
+        version = np.lib.format.read_magic(stream)
+        reader = (
+            np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        )
+        shape, _fortran, _dtype = reader(stream)
+    except Exception:
+        raise ArtifactError(f"{path.name} is not a valid .npy file.") from None
+    if len(shape) != 1:
+        raise ArtifactError(f"{path.name} has shape {shape}; expected a 1-D array of indices.")
+    return int(shape[0])
+
+
+def load_indices(path: Path, *, max_bytes: int) -> np.ndarray:
+    """A 1-D int64 .npy of any length (e.g. chosen row indices), with every check of load_npy."""
+    return load_npy(path, max_bytes=max_bytes, shape=(npy_length(path, max_bytes=max_bytes),), dtype="int64")

@@ -5,10 +5,7 @@ Recomputes both success rates with its own copy of the victim and the evaluation
 finiteness, pixel range and the L-infinity budget. Deterministic: grader_seed is not used.
 """
 
-import sys
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
 import torch
@@ -101,42 +98,31 @@ def grade(ctx) -> dict:
     checks: list[Check] = []
     metrics: dict[str, float] = {"target_offset": float(offset)}
 
-    untargeted_rate: float | None = None
-    error = None
-    try:
-        adversarial = _load_adversarial(artifacts_dir / "adv_untargeted.npy", x_eval, EPS_UNTARGETED)
-        untargeted_rate = float((_predict(model, adversarial) != y_eval).mean())
-    except ArtifactError as exc:
-        error = exc
-    checks.append(_file_check("untargeted-file", "adv_untargeted.npy is valid", error))
-    checks.append(
-        _tier_check(
-            "untargeted",
-            f"Untargeted evasion at epsilon {EPS_UNTARGETED:g}",
-            rate=untargeted_rate,
-            line=UNTARGETED_PASS_RATE,
-            what="Untargeted",
-        )
-    )
-
-    targeted_rate: float | None = None
-    error = None
-    try:
-        adversarial = _load_adversarial(artifacts_dir / "adv_targeted.npy", x_eval, EPS_TARGETED)
-        targeted_rate = float((_predict(model, adversarial) == targets).mean())
-    except ArtifactError as exc:
-        error = exc
-    checks.append(_file_check("targeted-file", "adv_targeted.npy is valid", error))
-    checks.append(
-        _tier_check(
+    attacks = (
+        ("untargeted", EPS_UNTARGETED, UNTARGETED_PASS_RATE, "Untargeted", lambda pred: pred != y_eval),
+        (
             "targeted",
-            f"Targeted evasion to (y + {offset}) mod 10 at epsilon {EPS_TARGETED:g}",
-            rate=targeted_rate,
-            line=TARGETED_PASS_RATE,
-            what=f"Targeted (offset {offset})",
-        )
+            EPS_TARGETED,
+            TARGETED_PASS_RATE,
+            f"Targeted (offset {offset})",
+            lambda pred: pred == targets,
+        ),
     )
+    titles = {
+        "untargeted": f"Untargeted evasion at epsilon {EPS_UNTARGETED:g}",
+        "targeted": f"Targeted evasion to (y + {offset}) mod 10 at epsilon {EPS_TARGETED:g}",
+    }
+    for tier, epsilon, line, what, succeeded in attacks:
+        rate: float | None = None
+        error = None
+        name = f"adv_{tier}.npy"
+        try:
+            adversarial = _load_adversarial(artifacts_dir / name, x_eval, epsilon)
+            rate = float(succeeded(_predict(model, adversarial)).mean())
+        except ArtifactError as exc:
+            error = exc
+        checks.append(_file_check(f"{tier}-file", f"{name} is valid", error))
+        checks.append(_tier_check(tier, titles[tier], rate=rate, line=line, what=what))
+        metrics[f"{tier}_success_rate"] = rate if rate is not None else 0.0
 
-    metrics["untargeted_success_rate"] = untargeted_rate if untargeted_rate is not None else 0.0
-    metrics["targeted_success_rate"] = targeted_rate if targeted_rate is not None else 0.0
     return grade_result(checks, metrics)

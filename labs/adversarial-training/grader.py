@@ -12,10 +12,7 @@ Then the gradient-masking checks: cross-entropy PGD must not overstate robustnes
 attacks must not beat white-box ones, and an attack with epsilon 0.5 must succeed.
 """
 
-import sys
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
 import torch
@@ -44,6 +41,11 @@ LARGE_EPSILON_LINE = 0.20
 MAX_ABS_WEIGHT = 1e6
 MAX_ARTIFACT_BYTES = 512 * 1024
 ARTIFACT = "robust_model.pt"
+UNSCORED_TITLES = {
+    "clean": "Clean accuracy",
+    "robust": "Robust accuracy at epsilon 0.1",
+    "genuine": "No sign of gradient masking",
+}
 
 
 def _class_order(params: dict) -> list[int]:
@@ -248,21 +250,24 @@ def _clean_accuracy(model: DigitCNN, hidden_dir: Path, order: list[int]) -> floa
     return float(_correct(model, x, inverse[digits]).float().mean())
 
 
-def _hopeless(checks: list[Check], model: DigitCNN, hidden_dir: Path, order: list[int]) -> dict:
-    clean = _clean_accuracy(model, hidden_dir, order)
+def _clean_check(clean: float) -> Check:
+    passed = clean >= CLEAN_LINE
     hint = (
-        " Check that output k means digit LAB['class_order'][k] and that the model is trained."
-        if clean < 0.5
-        else " Train longer, or mix clean and adversarial batches."
-    )
-    checks.append(
-        Check(
-            "clean",
-            f"Clean accuracy at least {CLEAN_LINE:.2f}",
-            False,
-            f"Clean accuracy on the grader's test images {clean:.3f}; the line is {CLEAN_LINE:.2f}.{hint}",
+        ""
+        if passed
+        else (
+            " Check that output k means digit LAB['class_order'][k] and that the model is trained."
+            if clean < 0.5
+            else " Train longer, or mix clean and adversarial batches."
         )
     )
+    feedback = f"Clean accuracy on the grader's test images {clean:.3f}; the line is {CLEAN_LINE:.2f}.{hint}"
+    return Check("clean", f"Clean accuracy at least {CLEAN_LINE:.2f}", passed, feedback)
+
+
+def _hopeless(checks: list[Check], model: DigitCNN, hidden_dir: Path, order: list[int]) -> dict:
+    clean = _clean_accuracy(model, hidden_dir, order)
+    checks.append(_clean_check(clean))
     checks.append(
         Check(
             "robust",
@@ -294,12 +299,7 @@ def grade(ctx) -> dict:
         model = _load_model(Path(ctx.artifacts_dir) / ARTIFACT)
     except ArtifactError as exc:
         checks.append(Check("model-file", f"{ARTIFACT} is a valid DigitCNN state_dict", False, str(exc)))
-        for tier_id, title in (
-            ("clean", "Clean accuracy"),
-            ("robust", "Robust accuracy at epsilon 0.1"),
-            ("genuine", "No sign of gradient masking"),
-        ):
-            checks.append(not_scored(tier_id, title))
+        checks += [not_scored(tier, title) for tier, title in UNSCORED_TITLES.items()]
         return grade_result(checks, metrics)
     checks.append(
         Check(
@@ -314,24 +314,7 @@ def grade(ctx) -> dict:
         return _hopeless(checks, model, Path(ctx.hidden_dir), order)
 
     clean = metrics["clean_accuracy"]
-    clean_passed = clean >= CLEAN_LINE
-    hint = (
-        ""
-        if clean_passed
-        else (
-            " Check that output k means digit LAB['class_order'][k] and that the model is trained."
-            if clean < 0.5
-            else " Train longer, or mix clean and adversarial batches."
-        )
-    )
-    checks.append(
-        Check(
-            "clean",
-            f"Clean accuracy at least {CLEAN_LINE:.2f}",
-            clean_passed,
-            f"Clean accuracy on the grader's test images {clean:.3f}; the line is {CLEAN_LINE:.2f}.{hint}",
-        )
-    )
+    checks.append(_clean_check(clean))
     robust = metrics["robust_accuracy"]
     robust_passed = robust >= ROBUST_LINE
     hint = (

@@ -14,11 +14,8 @@ builtin exception name, and at most a few of the HTTP statuses it answered with)
 import builtins
 import json
 import re
-import sys
 import time
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
 from model import load_model
@@ -404,6 +401,11 @@ def _tier(tier: str, ok: bool, feedback: str) -> Check:
     return Check(tier, _TITLES[tier], ok, feedback)
 
 
+def _tier_unless(tier: str, problems: list[str], benign_ok: bool, praise: str) -> Check:
+    """The tier passes with no problems (and benign requests served); else the problems are its feedback."""
+    return _tier(tier, not problems and benign_ok, "; ".join(problems) + "." if problems else praise)
+
+
 def _access_messages(tally: Tally, limit: int) -> list[str]:
     burst = tally.burst
     served = burst.count(200)
@@ -459,12 +461,11 @@ def _score(plan: Plan, results: list[dict], model, limit: int, metrics: dict) ->
     access = _access_messages(tally, limit)
     served = tally.burst.count(200)
     checks.append(
-        _tier(
+        _tier_unless(
             "access",
-            not access and benign_ok,
-            f"Unknown keys refused and the burst throttled after {served} requests{gate}."
-            if not access
-            else "; ".join(access) + ".",
+            access,
+            benign_ok,
+            f"Unknown keys refused and the burst throttled after {served} requests{gate}.",
         )
     )
     errors = []
@@ -476,12 +477,6 @@ def _score(plan: Plan, results: list[dict], model, limit: int, metrics: dict) ->
         worst = sorted(tally.leaks.items(), key=lambda item: -item[1])[:3]
         errors.append("error responses leak: " + "; ".join(f"{n}x {what}" for what, n in worst))
     checks.append(
-        _tier(
-            "errors",
-            not errors and benign_ok,
-            f"No 5xx and every error body is short and clean{gate}."
-            if not errors
-            else "; ".join(errors) + ".",
-        )
+        _tier_unless("errors", errors, benign_ok, f"No 5xx and every error body is short and clean{gate}.")
     )
     return grade_result(checks, metrics)

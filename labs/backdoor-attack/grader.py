@@ -9,17 +9,15 @@ two secret seeds derived from grader_seed, and measures on hidden test images:
 Both are averaged over the two trainings.
 """
 
-import sys
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
 import torch
 from model import apply_trigger, predict, train_model
 
-from _shared.artifacts import ArtifactError, load_npy, read_artifact_bytes
+from _shared.artifacts import ArtifactError, load_indices, load_npy
 from _shared.grading import Check, grade_result
+from _shared.variants import variant_int, variant_int_list
 
 POISON_BUDGET = 50
 MAX_TRIGGER_PIXELS = 4
@@ -33,18 +31,14 @@ MAX_TRIGGER_BYTES = 4096
 
 
 def _variant(params: dict) -> tuple[int, tuple[int, int, int, int]]:
-    variant = params.get("variant", {})
-    target, region = variant.get("target_class"), variant.get("trigger_region")
-    if not isinstance(target, int) or isinstance(target, bool) or not 0 <= target <= 9:
-        raise ValueError(f"grader misconfigured: variant.target_class must be 0..9, not {target!r}")
-    if not isinstance(region, list) or len(region) != 4 or not all(isinstance(v, int) for v in region):
-        raise ValueError(f"grader misconfigured: variant.trigger_region must be 4 ints, not {region!r}")
-    return target, tuple(region)
+    target = variant_int(params, "target_class", 0, 9)
+    row, col, height, width = variant_int_list(params, "trigger_region", length=4)
+    return target, (row, col, height, width)
 
 
 def _load_indices(path: Path, n_train: int) -> np.ndarray:
-    count = _npy_length(path)
-    indices = load_npy(path, max_bytes=MAX_INDICES_BYTES, shape=(count,), dtype="int64")
+    indices = load_indices(path, max_bytes=MAX_INDICES_BYTES)
+    count = len(indices)
     if count == 0:
         raise ArtifactError(f"{path.name} is empty: choose at least one training image to poison.")
     if count > POISON_BUDGET:
@@ -54,25 +48,6 @@ def _load_indices(path: Path, n_train: int) -> np.ndarray:
     if len(np.unique(indices)) != count:
         raise ArtifactError(f"{path.name} lists some index more than once; each image is poisoned once.")
     return indices
-
-
-def _npy_length(path: Path) -> int:
-    """Length of a 1-D .npy from its header, so load_npy can check the exact shape."""
-    import io
-
-    data = read_artifact_bytes(path, max_bytes=MAX_INDICES_BYTES)
-    try:
-        stream = io.BytesIO(data)
-        version = np.lib.format.read_magic(stream)
-        if version == (1, 0):
-            shape, _fortran, _dtype = np.lib.format.read_array_header_1_0(stream)
-        else:
-            shape, _fortran, _dtype = np.lib.format.read_array_header_2_0(stream)
-    except Exception:
-        raise ArtifactError(f"{path.name} is not a valid .npy file.") from None
-    if len(shape) != 1:
-        raise ArtifactError(f"{path.name} has shape {shape}; expected a 1-D array of indices.")
-    return int(shape[0])
 
 
 def _load_trigger(path: Path, region: tuple[int, int, int, int]) -> np.ndarray:

@@ -8,10 +8,7 @@ membership-inference attack (training records against hidden held-out records).
 
 import json
 import math
-import sys
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
 import torch

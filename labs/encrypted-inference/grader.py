@@ -10,10 +10,7 @@ what comes back and compares it with the plaintext logits of its own copy of the
 
 import ctypes
 import os
-import sys
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
 import tenseal as ts

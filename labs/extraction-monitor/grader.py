@@ -12,11 +12,8 @@ is blocked. An attack stream is detected when an attacker id is flagged before t
 """
 
 import json
-import sys
 import time
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
 import traffic

@@ -9,11 +9,8 @@ mixed with fresh OS entropy), so nothing can be precomputed.
 """
 
 import os
-import sys
 import time
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
 import torch
@@ -22,6 +19,7 @@ from scipy import stats
 
 from _shared.callee import LearnerCodeError, LearnerProcess
 from _shared.grading import Check, grade_result
+from _shared.variants import variant_int
 
 SLUG = "federated-secure-aggregation"
 ROUNDS = 10
@@ -42,15 +40,10 @@ class SubmissionError(Exception):
 
 
 def _variant(params: dict) -> dict:
-    variant = params.get("variant", {})
-    clients = variant.get("num_clients")
-    seed = variant.get("partition_seed")
-    for name, value in (("num_clients", clients), ("partition_seed", seed)):
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise ValueError(f"grader misconfigured: variant.{name} must be an integer, not {value!r}")
-    if not 5 <= clients <= 20:
-        raise ValueError(f"grader misconfigured: variant.num_clients must be 5..20, not {clients}")
-    return {"num_clients": clients, "partition_seed": seed}
+    return {
+        "num_clients": variant_int(params, "num_clients", 5, 20),
+        "partition_seed": variant_int(params, "partition_seed"),
+    }
 
 
 def _grader_rng(params: dict) -> np.random.Generator:

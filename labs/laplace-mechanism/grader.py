@@ -15,10 +15,7 @@ statistically, with inputs and privacy parameters drawn from the secret grader_s
 Each statistical line sits at 6 standard errors or more for a correct mechanism.
 """
 
-import sys
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
 from scipy import stats

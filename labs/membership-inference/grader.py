@@ -7,10 +7,7 @@ and per-record outcomes are never echoed back. Deterministic: grader_seed is not
 because the metric is exact over all candidates.
 """
 
-import sys
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
 from scipy.stats import rankdata

@@ -8,10 +8,7 @@ plus freshly jittered copies (grader_seed), and the transfer attack on the victi
 """
 
 import json
-import sys
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
 import torch
@@ -19,6 +16,7 @@ from surrogate import N_FEATURES, Surrogate
 
 from _shared.artifacts import ArtifactError, load_npy, load_state_dict, read_artifact_bytes
 from _shared.grading import Check, grade_result
+from _shared.variants import variant_int, variant_int_list
 
 AGREEMENT_LINE = 0.85
 TRANSFER_LINE = 0.60
@@ -31,13 +29,7 @@ REPORT_NAME = "service-oracle.json"
 
 
 def _variant(params: dict) -> tuple[int, list[int]]:
-    variant = params.get("variant", {})
-    budget, rows = variant.get("query_budget"), variant.get("attack_rows")
-    if not isinstance(budget, int) or budget <= 0:
-        raise ValueError("grader misconfigured: variant.query_budget")
-    if not isinstance(rows, list) or not rows or not all(isinstance(r, int) and 0 <= r < 300 for r in rows):
-        raise ValueError("grader misconfigured: variant.attack_rows")
-    return budget, rows
+    return variant_int(params, "query_budget", 1), variant_int_list(params, "attack_rows", high=299)
 
 
 def _victim(hidden_dir: Path) -> Surrogate:
@@ -108,6 +100,16 @@ def _check(check_id: str, title: str, passed: bool, feedback: str) -> Check:
     return Check(check_id, title, passed, feedback)
 
 
+def _line_check(  # noqa: PLR0917 -- one tier's wording, in reading order
+    check_id: str, title: str, value: float | None, line: float, measured: str, hint: str
+) -> Check:
+    """A tier measured against its line; None: a check above failed, so it is not scored."""
+    if value is None:
+        return _check(check_id, title, False, "Not scored: fix the checks above first.")
+    ok = value >= line
+    return _check(check_id, title, ok, f"{measured} {value:.3f}; the line is {line:.2f}.{'' if ok else hint}")
+
+
 def grade(ctx) -> dict:
     torch.set_num_threads(1)
     budget, rows = _variant(ctx.params)
@@ -139,20 +141,17 @@ def grade(ctx) -> dict:
     if surrogate is not None and code is not None:
         victim_labels = np.asarray(code)[_predict(victim, x_check)]
         agreement = float((_predict(surrogate, x_check) == victim_labels).mean())
-        ok = agreement >= AGREEMENT_LINE
-        hint = (
-            ""
-            if ok
-            else " Query inputs from the victim's own distribution (pool.npy), chosen to cover it "
-            "(e.g. cluster centres), and make use of the unlabelled pool beyond the queried rows."
+    checks.append(
+        _line_check(
+            "agreement",
+            f"Agreement >= {AGREEMENT_LINE:.2f}",
+            agreement,
+            AGREEMENT_LINE,
+            "Agreement with the victim on hidden inputs",
+            " Query inputs from the victim's own distribution (pool.npy), chosen to cover it "
+            "(e.g. cluster centres), and make use of the unlabelled pool beyond the queried rows.",
         )
-        text = (
-            f"Agreement with the victim on hidden inputs {agreement:.3f}; "
-            f"the line is {AGREEMENT_LINE:.2f}.{hint}"
-        )
-    else:
-        ok, text = False, "Not scored: fix the checks above first."
-    checks.append(_check("agreement", f"Agreement >= {AGREEMENT_LINE:.2f}", ok, text))
+    )
 
     transfer = None
     try:
@@ -177,15 +176,16 @@ def grade(ctx) -> dict:
     )
     if adversarial is not None and code is not None:
         transfer = float((_predict(victim, adversarial) != _predict(victim, x_attack)).mean())
-        ok = transfer >= TRANSFER_LINE
-        hint = "" if ok else " Run PGD on a faithful surrogate; a poor surrogate's gradients transfer badly."
-        text = (
-            f"The victim changed its label on {transfer:.3f} of your rows; "
-            f"the line is {TRANSFER_LINE:.2f}.{hint}"
+    checks.append(
+        _line_check(
+            "transfer",
+            f"Transfer attack at epsilon {EPS_TRANSFER:g}",
+            transfer,
+            TRANSFER_LINE,
+            "The victim changed its label on this share of your rows:",
+            " Run PGD on a faithful surrogate; a poor surrogate's gradients transfer badly.",
         )
-    else:
-        ok, text = False, "Not scored: fix the checks above first."
-    checks.append(_check("transfer", f"Transfer attack at epsilon {EPS_TRANSFER:g}", ok, text))
+    )
     metrics["agreement"] = agreement if agreement is not None else 0.0
     metrics["transfer_success"] = transfer if transfer is not None else 0.0
     return grade_result(checks, metrics)

@@ -13,12 +13,9 @@ name (_shared.callee). The grader itself never unpickles anything: it only write
 """
 
 import random
-import sys
 import time
 from collections import Counter
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import torch
 from corpus import CorpusFile, build_corpus, stem

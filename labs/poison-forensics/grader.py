@@ -6,17 +6,14 @@ scores recall on the label flips and on the backdoor images from the hidden trut
 aggregate recalls are reported: never which images were poisoned.
 """
 
-import io
-import sys
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
 from forensics_data import learner_order
 
-from _shared.artifacts import ArtifactError, load_npy, read_artifact_bytes
+from _shared.artifacts import ArtifactError, load_indices
 from _shared.grading import Check, grade_result, not_scored
+from _shared.variants import variant_int
 
 FLAG_BUDGET = 160
 FLIP_LINE = 0.90
@@ -24,39 +21,20 @@ BACKDOOR_LINE = 0.60
 FULL_BACKDOOR_LINE = 0.95
 ARTIFACT = "flagged.npy"
 MAX_ARTIFACT_BYTES = 4096
+UNSCORED_TITLES = {
+    "flips": "Find the label flips",
+    "backdoor": "Find the backdoor images",
+    "full-backdoor": "Recover the whole backdoor",
+}
 
 
 def _variant(params: dict, n_sets: int) -> tuple[int, int]:
-    variant = params.get("variant", {})
-    dataset, shuffle_seed = variant.get("dataset"), variant.get("shuffle_seed")
-    if not isinstance(dataset, int) or isinstance(dataset, bool) or not 0 <= dataset < n_sets:
-        raise ValueError(f"grader misconfigured: variant.dataset must be 0..{n_sets - 1}, not {dataset!r}")
-    if not isinstance(shuffle_seed, int) or isinstance(shuffle_seed, bool) or shuffle_seed < 1:
-        raise ValueError(
-            f"grader misconfigured: variant.shuffle_seed must be a positive int, not {shuffle_seed!r}"
-        )
-    return dataset, shuffle_seed
-
-
-def _length(path: Path) -> int:
-    data = read_artifact_bytes(path, max_bytes=MAX_ARTIFACT_BYTES)
-    try:
-        stream = io.BytesIO(data)
-        version = np.lib.format.read_magic(stream)
-        reader = (
-            np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-        )
-        shape, _fortran, _dtype = reader(stream)
-    except Exception:
-        raise ArtifactError(f"{path.name} is not a valid .npy file.") from None
-    if len(shape) != 1:
-        raise ArtifactError(f"{path.name} has shape {shape}; expected a 1-D array of indices.")
-    return int(shape[0])
+    return variant_int(params, "dataset", 0, n_sets - 1), variant_int(params, "shuffle_seed", 1)
 
 
 def _load_flags(path: Path, n: int) -> np.ndarray:
-    count = _length(path)
-    flags = load_npy(path, max_bytes=MAX_ARTIFACT_BYTES, shape=(count,), dtype="int64")
+    flags = load_indices(path, max_bytes=MAX_ARTIFACT_BYTES)
+    count = len(flags)
     if count > FLAG_BUDGET:
         raise ArtifactError(f"{path.name} flags {count} images; the budget is {FLAG_BUDGET}.")
     if count and (flags.min() < 0 or flags.max() >= n):
@@ -88,12 +66,7 @@ def grade(ctx) -> dict:
         )
     except ArtifactError as exc:
         checks.append(Check("flags-file", f"{ARTIFACT} is valid", False, str(exc)))
-        for tier_id, title in (
-            ("flips", "Find the label flips"),
-            ("backdoor", "Find the backdoor images"),
-            ("full-backdoor", "Recover the whole backdoor"),
-        ):
-            checks.append(not_scored(tier_id, title))
+        checks += [not_scored(tier, title) for tier, title in UNSCORED_TITLES.items()]
         return grade_result(checks, metrics)
 
     base = learner_order(shuffle_seed, n)[flags]  # the prebuilt rows the learner flagged

@@ -16,11 +16,8 @@ import base64
 import codecs
 import random
 import re
-import sys
 import time
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from attacks import build_cases
 from chatbot import REFUSAL, SupportBot

@@ -19,10 +19,7 @@ import binascii
 import hashlib
 import json
 import random
-import sys
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
 from bundles import Bundle, build_bundles
