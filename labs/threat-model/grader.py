@@ -3,19 +3,15 @@
 Checks threat_model.json against the learner's system (the variant in params), validates
 every ATLAS id against the ATLAS 5.6.0 data in the hidden assets (techniques in `atlas`,
 mitigations in `mitigations`), then scores coverage of the system's required threat
-categories (categories.py), STRIDE breadth, whether each mitigation is one ATLAS maps to
-the threat's techniques, and the residual-risk reasoning. Feedback names missed
+categories (the answer key, categories.json in the hidden assets), STRIDE breadth, whether
+each mitigation is one ATLAS maps to the threat's techniques, and the residual-risk
+reasoning. Feedback names missed
 categories, never the ids that would have covered them. Deterministic: no randomness.
 """
 
 import json
 import re
-import sys
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from categories import CATEGORIES
 
 from _shared.artifacts import ArtifactError, read_artifact_bytes
 from _shared.grading import Check, grade_result
@@ -189,10 +185,12 @@ def _tier(tier: str, passed: bool, feedback: str) -> Check:
 def grade(ctx) -> dict:  # noqa: PLR0915 -- one tier after another
     """Grade threat_model.json for the learner's system."""
     system = ctx.params.get("variant", {}).get("system")
-    if system not in CATEGORIES:
+    hidden = Path(ctx.hidden_dir)
+    answer_key = json.loads((hidden / "categories.json").read_text())
+    if system not in answer_key:
         raise ValueError(f"grader misconfigured: variant.system is {system!r}")
-    atlas = json.loads((Path(ctx.hidden_dir) / "atlas-5.6.0.json").read_text())
-    categories = CATEGORIES[system]
+    atlas = json.loads((hidden / "atlas-5.6.0.json").read_text())
+    categories = answer_key[system]
     checks: list[Check] = []
     threats: list[dict] = []
     try:

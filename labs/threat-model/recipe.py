@@ -5,7 +5,8 @@ Reads the vendored MITRE ATLAS 5.6.0 data (curriculum/reference/mitre-atlas-5.6.
 a small line parser (the runtime has no YAML library) and writes a compact JSON of every
 technique and mitigation id, name, parent and the techniques each mitigation addresses.
 public/  atlas-5.6.0.json, systems/*.md, example_threat_model.json, README.txt
-hidden/  atlas-5.6.0.json (the grader's copy), meta.json
+hidden/  atlas-5.6.0.json (the grader's copy), categories.json (the answer key: the threat
+         categories each system's model must cover), meta.json
 """
 
 import json
@@ -14,7 +15,10 @@ import shutil
 import sys
 from pathlib import Path
 
+from _shared.recipes import finish, run, write_json
+
 HERE = Path(__file__).resolve().parent
+
 ATLAS_YAML = HERE.parent.parent / "curriculum" / "reference" / "mitre-atlas-5.6.0.yaml"
 ENTRY = re.compile(r"^  - id: (AML\.[TM]\d{4}(?:\.\d{3})?)$")
 NAME = re.compile(r"^    name: (.+)$")
@@ -126,7 +130,8 @@ def main(public_dir: Path, hidden_dir: Path) -> None:
     for out in (public_dir, hidden_dir):
         (out / "atlas-5.6.0.json").write_text(text)
     shutil.copytree(HERE / "systems", public_dir / "systems")
-    (public_dir / "example_threat_model.json").write_text(json.dumps(EXAMPLE, indent=1) + "\n")
+    shutil.copyfile(HERE / "categories.json", hidden_dir / "categories.json")
+    write_json(public_dir / "example_threat_model.json", EXAMPLE, indent=1, sort_keys=False)
     (public_dir / "README.txt").write_text(
         "Lab assets of 'Threat model an ML system'.\n"
         "systems/<system>.md          the systems to threat-model; LAB['system'] says which is yours\n"
@@ -139,11 +144,8 @@ def main(public_dir: Path, hidden_dir: Path) -> None:
         "techniques": len(atlas["techniques"]),
         "mitigations": len(atlas["mitigations"]),
     }
-    (hidden_dir / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
-    print(json.dumps(meta, sort_keys=True))
+    finish(hidden_dir, meta)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
-        sys.exit("usage: recipe.py PUBLIC_DIR HIDDEN_DIR")
-    main(Path(sys.argv[1]), Path(sys.argv[2]))
+    run(main)
