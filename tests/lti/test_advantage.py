@@ -2,6 +2,7 @@
 
 import re
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import requests
@@ -181,6 +182,21 @@ def test_roster_sync_brings_the_course_members_into_the_cohort(lms: Platform) ->
     assert User.objects.get(lti_accounts__lti_user__sub=LEARNER.sub) == synced
 
 
+def test_the_sync_rosters_command_syncs_every_course(lms: Platform) -> None:
+    import io
+
+    from django.core.management import call_command
+
+    browser_launch(lms, lms.prepare_launch(member=LEARNER, course_id="sec101"))
+    out = io.StringIO()
+
+    call_command("lti_sync_rosters", stdout=out)
+
+    assert "AI Security 101: 2 learners, 1 instructors, 0 removed." in out.getvalue()
+    cohort = Cohort.objects.get(lti_course__context__id_on_platform="sec101")
+    assert cohort.learners.count() == 2
+
+
 def test_roster_sync_when_the_lms_is_down_changes_nothing(lms: Platform) -> None:
     browser_launch(lms, lms.prepare_launch(member=INSTRUCTOR, course_id="sec101"))
     cohort = Cohort.objects.get(lti_course__context__id_on_platform="sec101")
@@ -188,3 +204,38 @@ def test_roster_sync_when_the_lms_is_down_changes_nothing(lms: Platform) -> None
     with pytest.raises(services.LmsUnavailableError):
         services.roster_sync(course_id=cohort.lti_course.pk)
     assert cohort.learners.count() == 0
+
+
+def test_a_submitted_quiz_sends_its_score_to_the_gradebook(lms: Platform, eager_tasks: None) -> None:
+    from mlrange.assessments.models import Attempt
+    from mlrange.assessments.services import attempt_submit
+    from tests.progress.factories import make_attempt, make_item, make_quiz
+
+    make_catalog()
+    quiz = make_quiz(subskill="model-security", slug="robustness-practice")
+    items = [make_item("model-security") for _ in range(4)]
+    params = lms.prepare_launch(
+        member=LEARNER, course_id="sec101", custom={"target": "quiz:robustness-practice"}
+    )
+    assert browser_launch(lms, params).headers["Location"] == "/quizzes/"
+    learner = User.objects.get(lti_accounts__lti_user__sub=LEARNER.sub)
+    attempt = make_attempt(learner, quiz, [(item, 1.0 if i < 3 else 0.0) for i, item in enumerate(items)])
+    Attempt.objects.filter(pk=attempt.pk).update(status=Attempt.Status.OPEN, submitted_at=None)
+
+    attempt_submit(attempt=attempt)
+
+    assert [(s["userId"], s["scoreGiven"], s["scoreMaximum"]) for s in lms.scores] == [
+        (LEARNER.sub, 75.0, 100.0)
+    ]
+    assert [i["resourceId"] for i in lms.lineitems_of("sec101")] == ["quiz:robustness-practice"]
+
+
+def test_platforms_are_registered_in_the_admin(lms: Platform, client: Any) -> None:
+    from tests.factories import UserFactory
+
+    admin = UserFactory.create(username="root", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    assert client.get("/admin/lti_tool/ltiregistration/add/").status_code == 200
+    listing = client.get("/admin/lti_tool/ltiregistration/")
+    assert "Test LMS" in listing.content.decode()
+    assert client.get("/admin/mlrange_lti/scoresend/").status_code == 200
