@@ -1,7 +1,7 @@
 """Metered lab services: a budget per learner and variant, reserved whole by each execution."""
 
+from mlrange.labs.meters import meter_reserve, meter_settle
 from mlrange.labs.models import ServiceMeter
-from mlrange.labs.services import meter_reserve, meter_settle
 from tests.factories import UserFactory
 
 VARIANT = {"query_budget": 100, "attack_rows": [1, 2, 3]}

@@ -20,9 +20,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from mlrange.labs import registry
+from mlrange.labs.meters import MeterGrant, learner_lab_seed, meter_reserve, meter_settle
 from mlrange.labs.models import Submission
+from mlrange.labs.outcomes import Outcome
 from mlrange.labs.scoring import ReportError, score_report
-from mlrange.labs.services import MeterGrant, Outcome, learner_lab_seed, meter_reserve, meter_settle
 from mlrange.sandbox import (
     ArtifactSpec,
     ExecutionResult,

@@ -6,11 +6,7 @@ does nothing), and a finish is fenced by the delivery number (so a late worker c
 the result of a newer delivery). The sweeper re-queues or fails whatever got stuck.
 """
 
-import hashlib
-import hmac
-import json
 import logging
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -27,7 +23,9 @@ from mlrange.common.exceptions import (
     ServiceUnavailableError,
     TooManyInFlightError,
 )
-from mlrange.labs.models import Draft, Lab, ServiceMeter, Submission
+from mlrange.labs import runner
+from mlrange.labs.models import Draft, Lab, Submission
+from mlrange.labs.outcomes import Outcome
 from mlrange.labs.selectors import graded_submissions_since, submission_in_flight_count
 from mlrange.labs.signals import submission_finished
 from mlrange.ops import metrics
@@ -36,12 +34,6 @@ from mlrange.sandbox.cgroups import pid_alive
 logger = logging.getLogger(__name__)
 
 MAX_DELIVERIES = 2
-
-
-def learner_lab_seed(*, learner_id: int, lab_slug: str) -> int:
-    """A per-learner, per-lab seed the learner cannot choose or predict (HMAC with SECRET_KEY)."""
-    digest = hmac.new(settings.SECRET_KEY.encode(), f"{lab_slug}:{learner_id}".encode(), hashlib.sha256)
-    return int.from_bytes(digest.digest()[:4], "big")
 
 
 def notebook_code_cells(*, raw: bytes) -> list[str]:
@@ -88,7 +80,6 @@ def submission_create(
     notebook_name: str = "",
 ) -> Submission:
     """Record a submission, then queue it once the row is committed."""
-    from mlrange.labs import runner
     from mlrange.labs.tasks import submission_execute_task
 
     if mode not in Submission.Mode.values:
@@ -167,23 +158,6 @@ def submission_claim(*, submission_id: str, worker: str) -> int | None:
         if not claimed:
             return None
         return Submission.objects.values_list("deliveries", flat=True).get(pk=submission_id)
-
-
-@dataclass
-class Outcome:
-    """What running (and grading) a submission produced."""
-
-    status: str
-    message: str = ""
-    outputs: list[dict[str, Any]] = field(default_factory=list)
-    score: float | None = None
-    passed: bool | None = None
-    checks: list[dict[str, Any]] = field(default_factory=list)
-    metrics: dict[str, Any] = field(default_factory=dict)
-    execution_seconds: float | None = None
-    grading_seconds: float | None = None
-    service_usage: dict[str, int | None] = field(default_factory=dict)
-    """What each metered lab service served (None: unknown); not stored on the submission."""
 
 
 def submission_finish(*, submission_id: str, delivery: int, outcome: Outcome) -> bool:
@@ -299,8 +273,6 @@ def submission_execute(*, submission_id: str, worker: str) -> None:
 
     A redelivery after the worker process died mid-run (Celery requeues it: late ack, reject on
     worker lost) is taken over at once, at most MAX_DELIVERIES deliveries in all."""
-    from mlrange.labs import runner
-
     delivery = submission_claim(submission_id=submission_id, worker=worker)
     if delivery is None:
         delivery = submission_take_over_lost(submission_id=submission_id, worker=worker)
@@ -370,56 +342,6 @@ def submissions_sweep(*, now: Any = None, queued_grace_seconds: int = 120) -> di
         submission_execute_task.delay(submission_id=str(pk))
     Submission.objects.filter(pk__in=lost_ids).update(queued_at=now)
     return {"failed": failed, "requeued": requeued, "redelivered": len(lost_ids)}
-
-
-@dataclass(frozen=True)
-class MeterGrant:
-    """What one execution may use of a metered service: ``allowance`` of the ``budget``, after
-    ``previously_used`` by the learner's earlier executions of the same variant."""
-
-    meter_id: int
-    budget: int
-    previously_used: int
-    allowance: int
-
-    def params(self) -> dict[str, int]:
-        return {"budget": self.budget, "previously_used": self.previously_used, "allowance": self.allowance}
-
-
-def variant_key(variant: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(variant, sort_keys=True).encode()).hexdigest()[:32]
-
-
-@transaction.atomic
-def meter_reserve(
-    *, learner_id: int, lab: Lab, service: str, variant: dict[str, Any], budget: int
-) -> MeterGrant:
-    """Reserve everything left of the learner's budget for one execution (a concurrent
-    execution then gets nothing). Call ``meter_settle`` with what was served."""
-    meter, _ = ServiceMeter.objects.get_or_create(
-        learner_id=learner_id,
-        lab=lab,
-        service=service,
-        variant_key=variant_key(variant),
-        defaults={"budget": budget},
-    )
-    meter = ServiceMeter.objects.select_for_update().get(pk=meter.pk)
-    allowance = max(budget - meter.used, 0)
-    grant = MeterGrant(meter_id=meter.pk, budget=budget, previously_used=meter.used, allowance=allowance)
-    meter.used += allowance
-    meter.budget = budget
-    meter.save(update_fields=["used", "budget", "updated_at"])
-    return grant
-
-
-def meter_settle(*, grant: MeterGrant, served: int | None) -> None:
-    """Give back the part of the reservation the execution did not use. ``served`` None (the
-    service left no readable report) keeps the whole reservation spent."""
-    if served is None:
-        return
-    unused = grant.allowance - min(max(served, 0), grant.allowance)
-    if unused:
-        ServiceMeter.objects.filter(pk=grant.meter_id, used__gte=unused).update(used=F("used") - unused)
 
 
 def draft_save(*, learner: User, lab: Lab, code: str) -> Draft:
