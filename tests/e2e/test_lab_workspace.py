@@ -12,7 +12,7 @@ from django.conf import settings
 from mlrange.labs.models import Draft, Submission
 from tests.e2e.axe import axe_violations, describe
 from tests.e2e.conftest import screenshot
-from tests.e2e.helpers import answer_visible_questions, sign_up
+from tests.e2e.helpers import answer_visible_questions, has_no_horizontal_overflow, sign_up
 from tests.e2e.test_walkthrough import LAB, platform_ready  # noqa: F401 -- a fixture, used by name
 from tests.integration.conftest import start_worker  # noqa: F401 -- a fixture, used by name
 
@@ -162,3 +162,15 @@ def test_lab_workspace_walk(live_server, page, platform_ready):  # noqa: F811 --
     assert_accessible(page, "quiz results")
     page.goto(f"{base}/dashboard/")
     assert_accessible(page, "dashboard with evidence")
+
+    # On a phone the workspace stacks under the brief without sideways scrolling.
+    phone = page.context.browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    phone.add_cookies(page.context.cookies())
+    phone_page = phone.new_page()
+    phone_page.goto(lab_url)
+    phone_page.wait_for_selector(".CodeMirror")
+    screenshot(phone_page, "workspace-phone")
+    # With is_mobile the layout viewport widens to fit overflowing content: compare with 390.
+    assert has_no_horizontal_overflow(phone_page)
+    assert phone_page.evaluate("document.scrollingElement.scrollWidth") <= 391
+    phone.close()
