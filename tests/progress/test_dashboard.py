@@ -80,7 +80,7 @@ def test_dashboard_shows_levels_charts_history_and_red_flags(catalog, learner, w
     assert 'id="timeline-title"' in html
     assert 'id="lab-scores-title"' in html
     assert 'class="visually-hidden"><caption>Best score per lab' in html
-    assert "ML01 Input Manipulation Attack" in html
+    assert "ML01 Input Manipulation" in html
     assert 'Self-assessed:\n          <span class="badge">Intermediate</span>' in html
 
 

@@ -201,7 +201,7 @@ def test_coverage_counts_passed_labs_and_correct_answers_only():
         ("AML.T0020", "Poison Training Data"),
         ("AML.T0043.000", "White-Box Optimization"),
     ]
-    assert next(o for o in cov["owasp"] if o["id"] == "ML01")["name"] == "Input Manipulation Attack"
+    assert next(o for o in cov["owasp"] if o["id"] == "ML01")["name"] == "Input Manipulation"
 
 
 def test_next_steps_point_at_the_weakest_subskills_next_unpassed_lab_and_practice_quiz():

@@ -17,13 +17,8 @@ from typing import Any
 
 import yaml
 
-SUBSKILL_SLUGS: tuple[str, ...] = (
-    "model-security",
-    "data-security",
-    "infrastructure-security",
-    "privacy-preserving-ml",
-    "threat-modeling",
-)
+from mlrange.catalog.taxonomies import OWASP_ID_PATTERN, SUBSKILL_SLUGS
+
 LEVEL_LETTERS: dict[str, str] = {
     "beginner": "b",
     "intermediate": "i",
@@ -55,7 +50,6 @@ ITEM_KEYS = frozenset(
 REQUIRED_KEYS: tuple[str, ...] = ("id", "level", "type", "stem", "answer", "explanation", "irt")
 ITEM_ID_RE = re.compile(r"^[a-z]{2,4}-([biae])-(\d{3})$")
 SOURCE_RE = re.compile(r"^(misconception-[1-4]|self-check-[1-8]|quick-quiz-[1-3])$")
-OWASP_RE = re.compile(r"^ML(0[1-9]|10)$")
 NIST_RE = re.compile(r"^(GOVERN|MAP|MEASURE|MANAGE) \d+(\.\d+)?$")
 BANNED_PHRASES = ("all of the above", "none of the above")
 # Two pools, never mixed: placement items measure (their keys are never shown, anywhere);
@@ -309,7 +303,7 @@ class _ItemChecker:
                 if self.atlas_ids is not None and value_text not in self.atlas_ids:
                     self.fail(f"{where}.atlas", f"{value!r} is not an id in MITRE ATLAS 5.6.0")
             elif kind == "owasp":
-                if not OWASP_RE.match(value_text):
+                if not OWASP_ID_PATTERN.match(value_text):
                     self.fail(f"{where}.owasp", f"{value!r} is not an OWASP ML Top 10 id ML01..ML10")
             elif kind == "nist":
                 if not NIST_RE.match(value_text):

@@ -45,16 +45,8 @@ import yaml
 from django.utils.text import slugify
 
 from mlrange.catalog.atlas import validate_atlas_id
-from mlrange.catalog.taxonomies import NIST_AI_RMF_FUNCTIONS, OWASP_ML_TOP_10
+from mlrange.catalog.taxonomies import LEVEL_SLUGS, NIST_AI_RMF_FUNCTIONS, OWASP_ML_TOP_10, SUBSKILL_SLUGS
 
-LEVEL_SLUGS: tuple[str, ...] = ("beginner", "intermediate", "advanced", "expert")
-SUBSKILL_SLUGS: tuple[str, ...] = (
-    "model-security",
-    "data-security",
-    "infrastructure-security",
-    "privacy-preserving-ml",
-    "threat-modeling",
-)
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 

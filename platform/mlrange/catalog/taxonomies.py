@@ -1,10 +1,25 @@
-"""The OWASP Machine Learning Security Top 10 (2023) and the NIST AI RMF core functions.
+"""The fixed taxonomies, defined once: MLRange's sub-skills and levels, the OWASP Machine
+Learning Security Top 10 (2023) and the NIST AI RMF core functions.
 
-Fixed reference lists that curriculum items, questions and labs cite by id. Descriptions are
-MLRange's own one-line summaries.
+Fixed reference lists that curriculum items, questions and labs cite by id (the catalog,
+assessments, labs and progress all import them from here). Descriptions are MLRange's own
+one-line summaries.
 """
 
+import re
 from dataclasses import dataclass
+
+SUBSKILL_SLUGS: tuple[str, ...] = (
+    "model-security",
+    "data-security",
+    "infrastructure-security",
+    "privacy-preserving-ml",
+    "threat-modeling",
+)
+"""The five sub-skills, in learning-path order."""
+LEVEL_SLUGS: tuple[str, ...] = ("beginner", "intermediate", "advanced", "expert")
+"""The four levels, easiest first."""
+OWASP_ID_PATTERN = re.compile(r"^ML(0[1-9]|10)$")
 
 
 @dataclass(frozen=True)

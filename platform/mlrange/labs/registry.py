@@ -20,27 +20,8 @@ import yaml
 from django.conf import settings
 
 from mlrange.catalog.atlas import ATLAS_VERSION, AtlasKind, atlas_entry
+from mlrange.catalog.taxonomies import LEVEL_SLUGS, OWASP_ML_TOP_10, SUBSKILL_SLUGS
 
-SUBSKILL_SLUGS = (
-    "model-security",
-    "data-security",
-    "infrastructure-security",
-    "privacy-preserving-ml",
-    "threat-modeling",
-)
-LEVEL_SLUGS = ("beginner", "intermediate", "advanced", "expert")
-OWASP_ML_TOP10 = {
-    "ML01": "Input Manipulation Attack",
-    "ML02": "Data Poisoning Attack",
-    "ML03": "Model Inversion Attack",
-    "ML04": "Membership Inference Attack",
-    "ML05": "Model Theft",
-    "ML06": "AI Supply Chain Attacks",
-    "ML07": "Transfer Learning Attack",
-    "ML08": "Model Skewing",
-    "ML09": "Output Integrity Attack",
-    "ML10": "Model Poisoning",
-}
 MANIFEST_NAME = "manifest.yaml"
 SHARED_DIR_NAME = "_shared"
 T = TypeVar("T")
@@ -218,7 +199,7 @@ _TOP_FIELDS = {
 # learner code needs no torch use "light" kernels, which start three times faster.
 KERNEL_PROFILES = ("torch", "light")
 # Hints a learner may reveal one by one (mlrange.labs.hints); each at most this long.
-MIN_HINTS, MAX_HINTS, MAX_HINT_LENGTH = 2, 3, 400
+MIN_HINTS, MAX_HINTS, MAX_HINT_LENGTH = 2, 3, 700
 _SERVICE_FIELDS = {"name": True, "script": True, "meter": False}
 _METER_FIELDS = {"budget": True, "used": True}
 _LIMIT_FIELDS = {"wall_timeout_s": True, "memory_mb": True, "grader_timeout_s": True}
@@ -381,7 +362,7 @@ class _Validator:
     def owasp(self, value: object, field: str) -> tuple[str, ...]:
         found = []
         for index, item in enumerate(self.items(value, field)):
-            if not isinstance(item, str) or item not in OWASP_ML_TOP10:
+            if not isinstance(item, str) or item not in OWASP_ML_TOP_10:
                 self.error(f"{field}[{index}]", f"{item!r} is not an OWASP ML Top 10 id (ML01..ML10)")
             else:
                 found.append(item)

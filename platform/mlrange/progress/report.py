@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from mlrange.assessments.irt import band_of
+from mlrange.catalog.taxonomies import OWASP_ML_TOP_10 as OWASP_TAXONOMY
 from mlrange.progress.estimation import (
     ItemResponse,
     LabResult,
@@ -32,18 +33,7 @@ MIN_RESPONSES_FOR_FLAG = 3
 SUBSKILLS_FOR_STAGE = 3
 HISTORY_LIMIT = 20
 
-OWASP_ML_TOP_10: tuple[tuple[str, str], ...] = (
-    ("ML01", "Input Manipulation Attack"),
-    ("ML02", "Data Poisoning Attack"),
-    ("ML03", "Model Inversion Attack"),
-    ("ML04", "Membership Inference Attack"),
-    ("ML05", "Model Theft"),
-    ("ML06", "AI Supply Chain Attacks"),
-    ("ML07", "Transfer Learning Attack"),
-    ("ML08", "Model Skewing"),
-    ("ML09", "Output Integrity Attack"),
-    ("ML10", "Model Poisoning"),
-)
+OWASP_ML_TOP_10: tuple[tuple[str, str], ...] = tuple((item.id, item.name) for item in OWASP_TAXONOMY.values())
 LEVEL_ORDER: Mapping[str, int] = {"beginner": 1, "intermediate": 2, "advanced": 3, "expert": 4}
 
 
