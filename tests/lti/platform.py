@@ -9,6 +9,7 @@ course page that frames the tool. Nothing of MLRange is imported here.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import secrets
@@ -109,7 +110,8 @@ class Platform:
 
     # -- launches ------------------------------------------------------------------------
     def course(self, course_id: str, title: str, members: list[Member]) -> Course:
-        self.courses[course_id] = Course(course_id, title, members)
+        # Copies: a test that drops a member changes this course, not the shared Member values.
+        self.courses[course_id] = Course(course_id, title, [dataclasses.replace(m) for m in members])
         return self.courses[course_id]
 
     def prepare_launch(
