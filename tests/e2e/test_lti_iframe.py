@@ -45,7 +45,7 @@ def test_a_launch_in_an_lms_iframe_opens_mlrange_signed_in(
     # Signed in inside the frame as the LMS user's account, on the lab the link names.
     who = frame.locator(".who")
     who.wait_for()
-    assert who.inner_text().startswith("lti-")
+    assert who.inner_text().startswith("ada-lovelace-")
     tool_frame = next(f for f in page.frames if f.url.startswith(lms.tool_launch_url.split("/lti/")[0]))
     assert tool_frame.url.endswith(f"/labs/{lab.slug}/")
     assert frame.locator("h1").first.inner_text() != "Server Error (500)"
@@ -78,4 +78,4 @@ def test_where_the_frame_gets_no_cookie_the_launch_offers_a_new_window_that_work
         link.click()
     popup = popup_info.value
     popup.wait_for_url("**/dashboard/")
-    assert popup.locator(".who").inner_text().startswith("lti-")
+    assert popup.locator(".who").inner_text().startswith("ada-lovelace-")

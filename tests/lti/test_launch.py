@@ -59,6 +59,21 @@ def test_learner_launch_opens_the_linked_lab_signed_in_and_joins_the_cohort(lms:
     assert learner.username in page.text
 
 
+def test_a_launch_never_signs_in_to_an_account_that_merely_has_the_expected_name(lms: Platform) -> None:
+    import hashlib
+
+    from tests.factories import UserFactory
+
+    digest = hashlib.sha256(f"{lms.issuer}|{LEARNER.sub}".encode()).hexdigest()
+    squatter = UserFactory.create(username=f"ada-lovelace-{digest[:6]}")
+
+    browser_launch(lms, lms.prepare_launch(member=LEARNER, course_id="sec101"))
+
+    learner = User.objects.get(lti_accounts__lti_user__sub=LEARNER.sub)
+    assert learner != squatter
+    assert learner.username == f"ada-lovelace-{digest[:12]}"
+
+
 def test_a_second_launch_reuses_the_account_and_cohort(lms: Platform) -> None:
     browser_launch(lms, lms.prepare_launch(member=LEARNER, course_id="sec101"))
     before = _counts()

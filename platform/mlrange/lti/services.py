@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import slugify
 from lti_tool.lti_core.constants import AgsScope
 from lti_tool.models import LtiContext, LtiDeployment, LtiLaunch, LtiMembership, LtiRegistration, LtiUser
 from lti_tool.utils import sync_data_from_launch
@@ -104,27 +105,35 @@ def _is_instructor(roles: list[str]) -> bool:
 
 
 def _username_for(lti_user: LtiUser) -> str:
+    """A readable, unused username: the LMS name or email, then as much of a digest as needed."""
     digest = hashlib.sha256(f"{lti_user.registration.issuer}|{lti_user.sub}".encode()).hexdigest()
-    return f"lti-{digest[:24]}"
+    base = slugify(lti_user.name or lti_user.email.split("@")[0] or "learner")[:24].strip("-") or "learner"
+    for length in (6, 12, 24):
+        candidate = f"{base}-{digest[:length]}"
+        if not User.objects.filter(username=candidate).exists():
+            return candidate
+    return f"{base}-{secrets.token_hex(12)}"
 
 
 def account_for(*, lti_user: LtiUser, is_instructor: bool) -> User:
-    """The MLRange account of an LMS user: linked once, created on first sight (no password)."""
+    """The MLRange account of an LMS user: linked once, created on first sight (no password).
+
+    Never an existing account found by name: someone could have signed up with the name a
+    launch would pick. An administrator links an LMS user to an existing account in the admin
+    (LTI accounts).
+    """
     link = LtiAccount.objects.select_related("user").filter(lti_user=lti_user).first()
     if link is not None:
         user = link.user
     else:
-        user, _ = User.objects.get_or_create(
+        user = User(
             username=_username_for(lti_user),
-            defaults={
-                "email": lti_user.email,
-                "first_name": lti_user.given_name[:150],
-                "last_name": lti_user.family_name[:150],
-            },
+            email=lti_user.email,
+            first_name=lti_user.given_name[:150],
+            last_name=lti_user.family_name[:150],
         )
-        if user.has_usable_password():
-            user.set_unusable_password()
-            user.save(update_fields=["password"])
+        user.set_unusable_password()
+        user.save()
         LtiAccount.objects.create(lti_user=lti_user, user=user)
     if is_instructor and not user.is_instructor:
         user.role = User.Role.INSTRUCTOR
