@@ -72,6 +72,36 @@ def test_deep_linking_response_is_verified_by_the_platform(lms: Platform, lab: L
     assert "lineItem" not in lms.deep_link_items[1]
 
 
+def test_a_deep_linked_lab_gets_scores_in_the_platform_made_column(
+    lms: Platform, lab: Lab, eager_tasks: None
+) -> None:
+    session = requests.Session()
+    picker = browser_launch(
+        lms,
+        lms.prepare_launch(member=INSTRUCTOR, course_id="sec101", message_type="LtiDeepLinkingRequest"),
+        session,
+    )
+    launch_id = re.search(r'name="launch_id" value="([^"]+)"', picker.text)
+    assert launch_id is not None
+    back = session.post(
+        lms.tool_launch_url.replace("launch/", "deep-link/"),
+        data={"launch_id": launch_id.group(1), "pick": ["lab:fgsm-evasion"]},
+        timeout=30,
+    )
+    jwt_field = re.search(r'name="JWT" value="([^"]+)"', back.text)
+    assert jwt_field is not None
+    session.post(lms.url + "/deep_link_return", data={"JWT": jwt_field.group(1)}, timeout=30)
+    [column] = lms.lineitems_of("sec101")  # the platform made it from the deep-linking response
+    # The learner comes in through the course's dashboard link, not the lab's, and does the lab.
+    browser_launch(lms, lms.prepare_launch(member=LEARNER, course_id="sec101"))
+    learner = User.objects.get(lti_accounts__lti_user__sub=LEARNER.sub)
+
+    _graded(learner, lab, 70.0)
+
+    assert [(s["lineitem"], s["scoreGiven"]) for s in lms.scores] == [(column["id"], 70.0)]
+    assert len(lms.lineitems_of("sec101")) == 1
+
+
 def test_a_learner_cannot_open_the_deep_linking_picker(lms: Platform) -> None:
     params = lms.prepare_launch(member=LEARNER, course_id="sec101", message_type="LtiDeepLinkingRequest")
     response = browser_launch(lms, params)

@@ -307,7 +307,28 @@ def deep_link_response(*, request: HttpRequest, launch_id: str, picks: list[str]
             )
         resources.append(resource)
     jwt = pylti_launch.get_deep_link().get_response_jwt(resources)
+    _line_items_for_picks(launch=LtiLaunch(pylti_launch), picks=picks)
     return jwt, str(settings_claim["deep_link_return_url"])
+
+
+def _line_items_for_picks(*, launch: LtiLaunch, picks: list[str]) -> None:
+    """The course's columns for the picked labs and quizzes, known before anyone opens them.
+
+    Their URL stays empty: the platform makes the column from the deep-linking response, and
+    the first score finds it by its resourceId (`lab:<slug>`), so it is never made twice.
+    """
+    if not launch.context_claim:
+        return
+    context = launch.context
+    for pick in picks:
+        destination = destination_parse(pick)
+        if destination.target in (Target.LAB, Target.QUIZ):
+            LineItem.objects.get_or_create(
+                context=context,
+                target=destination.target,
+                slug=destination.slug,
+                defaults={"label": _label(destination), "score_maximum": 100.0},
+            )
 
 
 # ---------------------------------------------------------------------------------------
