@@ -207,3 +207,20 @@ def test_canvas_configuration_names_the_tool_urls(lms: Platform) -> None:
     assert config["oidc_initiation_url"] == lms.tool_login_url
     assert config["target_link_uri"] == lms.tool_launch_url
     assert config["public_jwk_url"] == lms.tool_jwks_url
+
+
+@pytest.mark.django_db
+def test_the_sweep_forgets_nonces_only_after_the_issued_ones_expired() -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from mlrange.lti.tasks import score_sends_sweep_task
+
+    old = UsedNonce.objects.create(nonce="old")
+    UsedNonce.objects.filter(pk=old.pk).update(used_at=timezone.now() - timedelta(days=3))
+    UsedNonce.objects.create(nonce="recent")
+
+    score_sends_sweep_task()
+
+    assert list(UsedNonce.objects.values_list("nonce", flat=True)) == ["recent"]

@@ -6,7 +6,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from mlrange.lti import services
-from mlrange.lti.models import LtiCourse, ScoreSend
+from mlrange.lti.models import LtiCourse, ScoreSend, UsedNonce
 
 MAX_TRIES = 20
 
@@ -34,9 +34,17 @@ def scores_queue_task(*, user_id: int, target: str, slug: str) -> list[int]:
     return queued
 
 
+NONCE_KEEP = timedelta(days=2)  # longer than pylti1p3 keeps a nonce it issued (one day)
+
+
 @shared_task(soft_time_limit=120, time_limit=150)
 def score_sends_sweep_task() -> int:
-    """Re-queue outbox rows still pending a minute after they were written (the LMS was down)."""
+    """Re-queue outbox rows still pending a minute after they were written (the LMS was down).
+
+    Also forgets used nonces older than NONCE_KEEP: by then the nonce MLRange issued has left
+    the cache, so a replay is refused without the record.
+    """
+    UsedNonce.objects.filter(used_at__lt=timezone.now() - NONCE_KEEP).delete()
     stale = timezone.now() - timedelta(minutes=1)
     pending = ScoreSend.objects.filter(status=ScoreSend.Status.PENDING, created_at__lt=stale)
     pending.filter(tries__gte=MAX_TRIES).update(status=ScoreSend.Status.FAILED)

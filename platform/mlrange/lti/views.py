@@ -167,6 +167,5 @@ def canvas_config(request: HttpRequest) -> JsonResponse:
                     },
                 }
             ],
-            "custom_fields": {"target": "dashboard"},
         }
     )
