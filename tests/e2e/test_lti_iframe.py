@@ -79,3 +79,32 @@ def test_where_the_frame_gets_no_cookie_the_launch_offers_a_new_window_that_work
     popup = popup_info.value
     popup.wait_for_url("**/dashboard/")
     assert popup.locator(".who").inner_text().startswith("ada-lovelace-")
+
+
+def test_an_instructor_picks_a_lab_in_the_iframe_and_the_lms_receives_it(
+    lms: Platform,  # noqa: F811 -- the fixture imported above
+    embed_cookies: None,
+    page: Any,
+) -> None:
+    from tests.lti.conftest import INSTRUCTOR
+    from tests.progress.factories import make_catalog, make_lab
+
+    make_catalog()
+    make_lab(slug="adversarial-examples")
+    lms.course_page_launches["/course/sec101"] = {
+        "member": INSTRUCTOR,
+        "course_id": "sec101",
+        "message_type": "LtiDeepLinkingRequest",
+    }
+
+    page.goto(lms.url + "/course/sec101")
+    frame = page.frame_locator("#tool")
+    frame.get_by_label("Lab", exact=False).first.wait_for()
+    screenshot(page, "lti-deep-link-picker")
+    frame.locator('input[value="lab:adversarial-examples"]').check()
+    frame.get_by_role("button", name="Add to the course").click()
+
+    # The signed response goes back to the LMS by itself (static script, allowed by the CSP).
+    frame.locator("#result").wait_for()
+    assert frame.locator("#result").inner_text().startswith("added: MLRange lab:")
+    assert [item["custom"]["target"] for item in lms.deep_link_items] == ["lab:adversarial-examples"]

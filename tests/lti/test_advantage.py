@@ -102,6 +102,25 @@ def test_a_deep_linked_lab_gets_scores_in_the_platform_made_column(
     assert len(lms.lineitems_of("sec101")) == 1
 
 
+def test_the_picker_asks_again_when_nothing_was_picked(lms: Platform, lab: Lab) -> None:
+    session = requests.Session()
+    params = lms.prepare_launch(member=INSTRUCTOR, course_id="sec101", message_type="LtiDeepLinkingRequest")
+    picker = browser_launch(lms, params, session)
+    launch_id = re.search(r'name="launch_id" value="([^"]+)"', picker.text)
+    assert launch_id is not None
+
+    again = session.post(
+        lms.tool_launch_url.replace("launch/", "deep-link/"),
+        data={"launch_id": launch_id.group(1)},
+        timeout=30,
+    )
+
+    assert again.status_code == 400
+    assert "Pick at least one." in again.text
+    assert 'value="lab:fgsm-evasion"' in again.text
+    assert lms.deep_link_items == []
+
+
 def test_a_learner_cannot_open_the_deep_linking_picker(lms: Platform) -> None:
     params = lms.prepare_launch(member=LEARNER, course_id="sec101", message_type="LtiDeepLinkingRequest")
     response = browser_launch(lms, params)

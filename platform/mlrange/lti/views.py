@@ -116,6 +116,13 @@ def deep_link_submit(request: HttpRequest) -> HttpResponse:
     """The instructor's picks go back to the LMS as a signed deep-linking response."""
     launch_id = request.POST.get("launch_id", "")
     picks = request.POST.getlist("pick")
+    if not picks:
+        context = {
+            "launch_id": launch_id,
+            "choices": services.deep_link_choices(),
+            "error": "Pick at least one.",
+        }
+        return _framed(render(request, "lti/deep_link.html", context, status=400))
     try:
         jwt, return_url = services.deep_link_response(request=request, launch_id=launch_id, picks=picks)
     except ApplicationError as error:
