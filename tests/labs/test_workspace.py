@@ -156,3 +156,17 @@ def test_a_submission_in_flight_keeps_polling_under_the_editor(client, learner, 
     assert "position 1 in the queue" in page
     status = client.get(f"/labs/submissions/{submission.pk}/status/?h=3").content.decode()
     assert "&amp;h=3" in status  # the next poll keeps the lab page's heading level
+
+
+def test_listing_my_submissions_takes_the_same_queries_however_many(
+    learner_client, learner, lab, django_assert_max_num_queries
+):
+    for status in (Submission.Status.COMPLETED, Submission.Status.PASSED, Submission.Status.FAILED) * 4:
+        Submission.objects.create(
+            learner=learner, lab=lab, mode="grade", cells=["x"], status=status, outputs=[]
+        )
+    with django_assert_max_num_queries(4):
+        response = learner_client.get("/api/v1/labs/adversarial-examples/submissions/mine/")
+    assert len(response.json()) == 12
+    assert "outputs" not in response.json()[0]
+    assert response.json()[0]["url"].startswith("/api/v1/submissions/")

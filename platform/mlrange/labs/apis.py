@@ -235,19 +235,27 @@ class SubmissionCreateApi(APIView):
         return Response(SubmissionSerializer(submission).data, status=status.HTTP_202_ACCEPTED)
 
 
+class SubmissionSummarySerializer(SubmissionSerializer):
+    """A submission in a list: everything but its outputs and code (its `url` has both)."""
+
+    class Meta(SubmissionSerializer.Meta):
+        ref_name = "SubmissionSummary"
+        fields = tuple(f for f in SubmissionSerializer.Meta.fields if f != "outputs")
+
+
 class SubmissionListApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        summary="Your submissions to a lab, newest first",
+        summary="Your submissions to a lab, newest first (the latest 50; outputs and code at `url`)",
         tags=["labs"],
-        responses=SubmissionSerializer(many=True),
+        responses=SubmissionSummarySerializer(many=True),
     )
     def get(self, request: Request, slug: str) -> Response:
         lab = _lab_or_404(slug)
         user = user_from_request(request)
         qs = selectors.submission_list_for_learner(learner=user, lab=lab)[:50]
-        return Response(SubmissionSerializer(qs, many=True).data)
+        return Response(SubmissionSummarySerializer(qs, many=True).data)
 
 
 class SubmissionWithCodeSerializer(SubmissionSerializer):
