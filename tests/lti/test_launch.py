@@ -224,3 +224,64 @@ def test_the_sweep_forgets_nonces_only_after_the_issued_ones_expired() -> None:
     score_sends_sweep_task()
 
     assert list(UsedNonce.objects.values_list("nonce", flat=True)) == ["recent"]
+
+
+def _csrf(session: requests.Session, url: str) -> str:
+    page = session.get(url, timeout=30)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+    assert token is not None, page.text
+    return token.group(1)
+
+
+def test_a_learner_links_the_launch_to_an_existing_account(lms: Platform) -> None:
+    from tests.factories import UserFactory
+
+    mine = UserFactory.create(username="ada-local")
+    session = requests.Session()
+    browser_launch(lms, lms.prepare_launch(member=LEARNER, course_id="sec101"), session)
+    made = User.objects.get(lti_accounts__lti_user__sub=LEARNER.sub)
+    link_url = lms.tool_launch_url.replace("launch/", "link/")
+
+    wrong = session.post(
+        link_url,
+        data={"csrfmiddlewaretoken": _csrf(session, link_url), "username": "ada-local", "password": "nope"},
+        headers={"Referer": link_url},
+        timeout=30,
+    )
+    assert wrong.status_code == 400
+    assert User.objects.get(lti_accounts__lti_user__sub=LEARNER.sub) == made
+
+    done = session.post(
+        link_url,
+        data={
+            "csrfmiddlewaretoken": _csrf(session, link_url),
+            "username": "ada-local",
+            "password": "correct horse battery staple",
+        },
+        headers={"Referer": link_url},
+        timeout=30,
+    )
+
+    assert done.status_code == 200
+    assert "your course now opens MLRange as" in done.text
+    assert User.objects.get(lti_accounts__lti_user__sub=LEARNER.sub) == mine
+    cohort = Cohort.objects.get(lti_course__context__id_on_platform="sec101")
+    assert mine in cohort.learners.all()
+    # The next launch signs in to the linked account.
+    later = requests.Session()
+    browser_launch(lms, lms.prepare_launch(member=LEARNER, course_id="sec101"), later)
+    assert (
+        "ada-local" in later.get(lms.tool_launch_url.replace("/lti/launch/", "/dashboard/"), timeout=30).text
+    )
+
+
+def test_the_link_page_refuses_an_account_of_ones_own(lms: Platform) -> None:
+    from django.test import Client
+
+    from tests.factories import UserFactory
+
+    client = Client()
+    client.force_login(UserFactory.create(username="local-only"))
+    response = client.post("/lti/link/", {"username": "x", "password": "y"})
+    assert response.status_code == 200
+    assert "already your own" in response.content.decode()

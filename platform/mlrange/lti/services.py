@@ -141,6 +141,31 @@ def account_for(*, lti_user: LtiUser, is_instructor: bool) -> User:
     return user
 
 
+@transaction.atomic
+def account_link(*, lti_made: User, existing: User) -> int:
+    """Point the LMS identities of an account a launch made at an existing (authenticated) one.
+
+    The existing account joins (or teaches) the LMS courses' cohorts the made account was in;
+    later launches sign in to it. What was done as the made account stays with that account.
+    Returns how many LMS identities moved.
+    """
+    if lti_made.pk == existing.pk:
+        raise ApplicationError("You are already signed in to that account.")
+    if LtiAccount.objects.filter(user=existing).exists():
+        raise ApplicationError("That account is already linked to an LMS account; ask an administrator.")
+    accounts = list(LtiAccount.objects.select_for_update().filter(user=lti_made))
+    if not accounts:
+        raise ApplicationError("Only an account made by an LMS launch can be linked.")
+    for course in LtiCourse.objects.filter(cohort__instructors=lti_made).select_related("cohort"):
+        course_member_set(course=course, user=existing, is_instructor=True)
+    for course in LtiCourse.objects.filter(cohort__memberships__learner=lti_made).select_related("cohort"):
+        course_member_set(course=course, user=existing, is_instructor=False)
+    if lti_made.is_instructor and not existing.is_instructor:
+        existing.role = User.Role.INSTRUCTOR
+        existing.save(update_fields=["role"])
+    return LtiAccount.objects.filter(pk__in=[a.pk for a in accounts]).update(user=existing)
+
+
 def _new_cohort_code() -> str:
     for _ in range(10):
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))

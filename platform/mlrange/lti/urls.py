@@ -10,5 +10,6 @@ urlpatterns = [
     path("launch/", views.launch, name="launch"),
     path("deep-link/", views.deep_link_submit, name="deep_link"),
     path("jwks/", views.jwks, name="jwks"),
+    path("link/", views.account_link, name="link"),
     path("canvas.json", views.canvas_config, name="canvas_config"),
 ]

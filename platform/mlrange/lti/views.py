@@ -5,10 +5,11 @@ each request is authenticated by what it carries (a signed id_token and a state 
 unguessable launch id), never by a session cookie.
 """
 
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode, urlsplit
 
-from django.contrib.auth import login
+from django.contrib.auth import authenticate, login
+from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
@@ -22,9 +23,11 @@ from pylti1p3.contrib.django import DjangoOIDCLogin
 from pylti1p3.contrib.django.request import DjangoRequest
 from pylti1p3.exception import LtiException, OIDCException
 
+from mlrange.accounts.models import User
 from mlrange.common.exceptions import ApplicationError
 from mlrange.lti import services
 from mlrange.lti.middleware import SESSION_FRAME_KEY
+from mlrange.lti.models import LtiAccount
 from mlrange.lti.storage import STATE_COOKIE_PREFIX, CookieService, LaunchDataStorage, ToolConfig
 from mlrange.lti.tasks import roster_sync_task
 
@@ -131,6 +134,30 @@ def deep_link_submit(request: HttpRequest) -> HttpResponse:
     parts = urlsplit(return_url)
     response._csp_update = {"form-action": [f"{parts.scheme}://{parts.netloc}"]}  # type: ignore[attr-defined]
     return _framed(response)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_link(request: HttpRequest) -> HttpResponse:
+    """Sign in once with an existing MLRange account: later LMS launches use that account."""
+    user = cast(User, request.user)  # login_required
+    is_lti_made = LtiAccount.objects.filter(user=user).exists() and not user.has_usable_password()
+    context: dict[str, Any] = {"is_lti_made": is_lti_made}
+    if request.method == "POST" and is_lti_made:
+        username = request.POST.get("username", "").strip()[:150]
+        existing = authenticate(request, username=username, password=request.POST.get("password", ""))
+        if not isinstance(existing, User):
+            context["error"] = "That username and password do not match an MLRange account."
+            return render(request, "lti/link.html", context, status=400)
+        try:
+            moved = services.account_link(lti_made=user, existing=existing)
+        except ApplicationError as error:
+            context["error"] = error.message
+            return render(request, "lti/link.html", context, status=400)
+        login(request, existing, backend="django.contrib.auth.backends.ModelBackend")
+        request.session[SESSION_FRAME_KEY] = services.frame_ancestors()
+        context.update(linked=existing, moved=moved, is_lti_made=False)
+    return render(request, "lti/link.html", context)
 
 
 @require_GET
