@@ -11,6 +11,7 @@
 import sys
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
@@ -58,3 +59,37 @@ np.save("adv_untargeted.npy", adv_untargeted.astype(np.float32), allow_pickle=Fa
 np.save("adv_targeted.npy", adv_targeted.astype(np.float32), allow_pickle=False)
 rate_untargeted, rate_targeted = success_rates(adv_untargeted, adv_targeted)
 print(f"your estimate: untargeted {rate_untargeted:.3f}, targeted {rate_targeted:.3f}")
+
+# %% [markdown]
+# ## Look at your adversarial examples
+#
+# For a few evaluation digits: the original (top), your perturbation (middle: red adds ink,
+# blue removes it, full colour is the whole epsilon) and the adversarial digit the victim sees
+# (bottom), titled with its prediction (red when your attack reached its goal).
+
+
+# %%
+def show_examples(adv: np.ndarray, epsilon: float, goal: np.ndarray | None, title: str, count: int = 6):
+    """A 3 x count grid: original, perturbation, adversarial; `goal` is the target class, if any."""
+    with torch.no_grad():
+        pred = victim(torch.from_numpy(adv[:count])).argmax(1).numpy()
+    fig, axes = plt.subplots(3, count, figsize=(1.5 * count, 4.8), squeeze=False)
+    for i in range(count):
+        reached = pred[i] == goal[i] if goal is not None else pred[i] != y_eval[i]
+        axes[0, i].imshow(x_eval[i, 0], cmap="gray_r", vmin=0.0, vmax=1.0)
+        axes[0, i].set_title(f"digit {y_eval[i]}" if goal is None else f"{y_eval[i]} → {goal[i]}", fontsize=9)
+        axes[1, i].imshow(adv[i, 0] - x_eval[i, 0], cmap="RdBu_r", vmin=-epsilon, vmax=epsilon)
+        axes[2, i].imshow(adv[i, 0], cmap="gray_r", vmin=0.0, vmax=1.0)
+        axes[2, i].set_title(f"predicted {pred[i]}", fontsize=9, color="tab:red" if reached else "black")
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    for row, name in enumerate(("original", "perturbation", "adversarial")):
+        axes[row, 0].set_ylabel(name)
+    fig.suptitle(title)
+    fig.tight_layout()
+    plt.show()
+
+
+show_examples(adv_untargeted, EPS_UNTARGETED, None, f"Untargeted, epsilon {EPS_UNTARGETED}")
+show_examples(adv_targeted, EPS_TARGETED, (y_eval + TARGET_OFFSET) % 10, f"Targeted, epsilon {EPS_TARGETED}")

@@ -11,8 +11,10 @@
 import sys
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.patches import Rectangle
 
 sys.path.insert(0, LAB["assets"])  # model.py lives in the read-only assets folder
 from model import apply_trigger, predict, train_model
@@ -44,8 +46,9 @@ def choose_poison_indices() -> np.ndarray:
 
 
 # %%
-def rehearse(trigger: np.ndarray, indices: np.ndarray, seed: int = 0) -> tuple[float, float]:
-    """Do what the grader does, on the validation images: your own estimate only."""
+def rehearse(trigger: np.ndarray, indices: np.ndarray, seed: int = 0) -> tuple[float, float, torch.nn.Module]:
+    """Do what the grader does, on the validation images: your own estimate only.
+    Returns (attack success, clean accuracy, the model trained on your poisoned data)."""
     x, y = x_train.copy(), y_train.copy()
     x[indices] = apply_trigger(x[indices], trigger)
     y[indices] = TARGET
@@ -53,11 +56,49 @@ def rehearse(trigger: np.ndarray, indices: np.ndarray, seed: int = 0) -> tuple[f
     others = y_val != TARGET
     success = float((predict(model, apply_trigger(x_val[others], trigger)) == TARGET).mean())
     clean = float((predict(model, x_val) == y_val).mean())
-    return success, clean
+    return success, clean, model
 
 
 trigger, indices = make_trigger(), choose_poison_indices()
 np.save("trigger.npy", trigger.astype(np.float32), allow_pickle=False)
 np.save("poison_indices.npy", indices.astype(np.int64), allow_pickle=False)
-success, clean = rehearse(trigger, indices)
+success, clean, rehearsed_model = rehearse(trigger, indices)
 print(f"your estimate: attack success {success:.3f}, clean accuracy {clean:.3f}")
+
+# %% [markdown]
+# ## Your trigger and its effect
+#
+# Left: a validation digit, your trigger (the dashed box is your allowed region) and the
+# stamped digit. Right: what the model trained on your poisoned data predicts for the
+# validation digits that are not of your target class, without and with the trigger. A
+# working backdoor moves (almost) all of the stamped ones to the target class.
+
+# %%
+others = y_val != TARGET
+stamped = apply_trigger(x_val[others], trigger)
+example = int(np.flatnonzero(others)[0])
+fig, axes = plt.subplots(1, 4, figsize=(11, 2.9), gridspec_kw={"width_ratios": [1, 1, 1, 2.2]})
+panels = (
+    (x_val[example, 0], "validation digit"),
+    (trigger[0] * trigger[1], "your trigger"),
+    (apply_trigger(x_val[example : example + 1], trigger)[0, 0], "stamped"),
+)
+for ax, (image, title) in zip(axes, panels, strict=False):
+    ax.imshow(image, cmap="gray_r", vmin=0.0, vmax=1.0)
+    ax.set_title(title, fontsize=10)
+    ax.set_xticks([])
+    ax.set_yticks([])
+box = Rectangle((COL - 0.5, ROW - 0.5), WIDTH, HEIGHT, fill=False, edgecolor="tab:red", linestyle="--")
+axes[1].add_patch(box)
+classes = np.arange(10)
+for offset, images, label in ((-0.2, x_val[others], "clean"), (0.2, stamped, "with trigger")):
+    shares = np.bincount(predict(rehearsed_model, images), minlength=10) / others.sum()
+    axes[3].bar(classes + offset, shares, width=0.4, label=label)
+axes[3].axvline(TARGET, color="tab:red", linestyle=":", label=f"target {TARGET}")
+axes[3].set_xticks(classes)
+axes[3].set_xlabel("predicted class")
+axes[3].set_ylabel("share of non-target digits")
+axes[3].set_ylim(0.0, 1.0)
+axes[3].legend(fontsize=8, loc="upper left")
+fig.tight_layout()
+plt.show()

@@ -11,11 +11,13 @@
 import sys
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from sklearn.metrics import roc_auc_score, roc_curve
 
 sys.path.insert(0, LAB["assets"])  # model.py lives in the read-only assets folder
-from model import load_target, logits
+from model import load_target, logits, train_model
 
 torch.set_num_threads(1)
 ASSETS = Path(LAB["assets"])
@@ -50,3 +52,28 @@ def self_check(scores: np.ndarray) -> None:
 scores = membership_scores(logits(target, x_candidates), y_candidates).astype(np.float64)
 np.save("scores.npy", scores, allow_pickle=False)
 self_check(scores)
+
+# %% [markdown]
+# ## Your attack's ROC curve, on a shadow model
+#
+# You cannot draw the ROC curve on your target (membership is hidden), but you can on a
+# *shadow* model that you train yourself, with the targets' recipe, on population records
+# whose membership you know. The grader scores the area under this curve (AUC) and the
+# true-positive rate at a 1% false-positive rate, measured on your target.
+
+# %%
+x_shadow, y_shadow = x_population[1000:2000], y_population[1000:2000]
+shadow = train_model(x_shadow[:500], y_shadow[:500], seed=1)  # members: the first 500
+shadow_members = np.r_[np.ones(500), np.zeros(500)]
+shadow_scores = membership_scores(logits(shadow, x_shadow), y_shadow)
+fpr, tpr, _ = roc_curve(shadow_members, shadow_scores)
+fig, ax = plt.subplots(figsize=(4.2, 4.2))
+ax.plot(fpr, tpr, label=f"your attack, AUC {roc_auc_score(shadow_members, shadow_scores):.3f}")
+ax.plot([0, 1], [0, 1], color="gray", linestyle="--", label="guessing")
+ax.axvline(0.01, color="tab:red", linestyle=":", label="1% false positives")
+ax.set_xlabel("false-positive rate")
+ax.set_ylabel("true-positive rate")
+ax.set_title("Membership inference on your shadow model")
+ax.legend(loc="lower right", fontsize=8)
+fig.tight_layout()
+plt.show()
