@@ -285,3 +285,23 @@ def test_the_link_page_refuses_an_account_of_ones_own(lms: Platform) -> None:
     response = client.post("/lti/link/", {"username": "x", "password": "y"})
     assert response.status_code == 200
     assert "already your own" in response.content.decode()
+
+
+def test_pages_a_launch_opens_may_be_framed_by_the_lms_page_that_posted_it(lms: Platform) -> None:
+    session = requests.Session()
+    params = lms.prepare_launch(member=LEARNER, course_id="sec101")
+    login = session.get(lms.tool_login_url, params=params, allow_redirects=False, timeout=30)
+    auth = session.get(login.headers["Location"], timeout=30).text
+    session.headers["Origin"] = "https://myuni.instructure.example"
+    assert post_auth_form(session, auth).status_code == 302
+    del session.headers["Origin"]
+
+    page = session.get(lms.tool_launch_url.replace("/lti/launch/", "/dashboard/"), timeout=30)
+
+    policy = page.headers["Content-Security-Policy"]
+    ancestors = next(d for d in policy.split(";") if d.strip().startswith("frame-ancestors")).split()[1:]
+    assert sorted(ancestors) == sorted(["https://myuni.instructure.example", lms.url])
+    assert "X-Frame-Options" not in page.headers
+    # Pages of sessions no launch started stay unframeable.
+    home = requests.get(lms.tool_launch_url.replace("/lti/launch/", "/"), timeout=30)
+    assert "frame-ancestors 'none'" in home.headers["Content-Security-Policy"]

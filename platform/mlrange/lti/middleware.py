@@ -40,13 +40,13 @@ class LtiEmbedMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
         session = getattr(request, "session", None)
-        origins = getattr(response, "lti_frame_ancestors", None)
-        if origins is None and session is not None:
-            origins = session.get(SESSION_FRAME_KEY)
+        origins = set(getattr(response, "lti_frame_ancestors", None) or ())
+        if session is not None:
+            origins.update(session.get(SESSION_FRAME_KEY) or ())
         if origins:
             if "X-Frame-Options" in response:
                 del response["X-Frame-Options"]
-            response._csp_replace = {"frame-ancestors": list(origins)}  # type: ignore[attr-defined]
+            response._csp_replace = {"frame-ancestors": sorted(origins)}  # type: ignore[attr-defined]
         if settings.LTI_EMBED:
             mark_partitioned(response, settings.SESSION_COOKIE_NAME)
             mark_partitioned(response, settings.CSRF_COOKIE_NAME)

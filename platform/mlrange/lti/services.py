@@ -273,15 +273,30 @@ def _label(destination: Destination) -> str:
     return f"MLRange quiz: {quiz.title if quiz else destination.slug}"
 
 
-def frame_ancestors() -> list[str]:
-    """Origins of the registered platforms: the pages an LMS launch opens may be framed by them."""
-    origins = set()
+def _origin(url: object) -> str | None:
+    parts = urlsplit(str(url or ""))
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return f"{parts.scheme}://{parts.netloc}"
+    return None
+
+
+def frame_ancestors(*, request: HttpRequest | None = None, launch: LtiLaunch | None = None) -> list[str]:
+    """Origins that may frame the pages an LMS launch opens.
+
+    The registered platforms' issuer and login hosts; for a request, the page that posted it
+    (an LMS's course pages often live on another host than its issuer, e.g. a university's
+    Canvas); for a validated launch, the platform's own URL and return URL claims.
+    """
+    urls: list[object] = []
     for registration in LtiRegistration.objects.filter(is_active=True).only("auth_url", "issuer"):
-        for url in (registration.auth_url, registration.issuer):
-            parts = urlsplit(url)
-            if parts.scheme in ("http", "https") and parts.netloc:
-                origins.add(f"{parts.scheme}://{parts.netloc}")
-    return sorted(origins)
+        urls += [registration.auth_url, registration.issuer]
+    if request is not None:
+        urls.append(request.headers.get("Origin"))
+    if launch is not None:
+        urls.append((launch.platform_instance_claim or {}).get("url"))
+        presentation = launch.get_claim("https://purl.imsglobal.org/spec/lti/claim/launch_presentation") or {}
+        urls.append(presentation.get("return_url"))
+    return sorted({origin for origin in map(_origin, urls) if origin})
 
 
 # ---------------------------------------------------------------------------------------

@@ -35,13 +35,13 @@ LOGIN_PARAMS = ("iss", "login_hint", "target_link_uri", "lti_message_hint", "cli
 LOGIN_PARAMS_TTL = 600
 
 
-def _framed(response: HttpResponse) -> HttpResponse:
-    response.lti_frame_ancestors = services.frame_ancestors()  # type: ignore[attr-defined]
+def _framed(response: HttpResponse, request: HttpRequest | None = None) -> HttpResponse:
+    response.lti_frame_ancestors = services.frame_ancestors(request=request)  # type: ignore[attr-defined]
     return response
 
 
 def _error(request: HttpRequest, message: str, *, status: int = 400) -> HttpResponse:
-    return _framed(render(request, "lti/error.html", {"message": message}, status=status))
+    return _framed(render(request, "lti/error.html", {"message": message}, status=status), request)
 
 
 @csrf_exempt
@@ -90,13 +90,13 @@ def launch(request: HttpRequest) -> HttpResponse:
         login_params = cache.get(f"lti-login-{state}")
         if login_params is not None:
             retry = reverse("lti:login") + "?" + urlencode({**login_params, "lti1p3_new_window": "1"})
-            return _framed(render(request, "lti/new_window.html", {"retry_url": retry}))
+            return _framed(render(request, "lti/new_window.html", {"retry_url": retry}), request)
     try:
         result = services.launch_accept(request=request)
     except ApplicationError as error:
         return _error(request, error.message)
     login(request, result.user, backend="django.contrib.auth.backends.ModelBackend")
-    request.session[SESSION_FRAME_KEY] = services.frame_ancestors()
+    request.session[SESSION_FRAME_KEY] = services.frame_ancestors(request=request, launch=result.launch)
     if result.course is not None and result.is_instructor and result.course.context.memberships_url:
         course_id = result.course.pk
         roster_sync_task.delay(course_id=course_id)
@@ -154,8 +154,9 @@ def account_link(request: HttpRequest) -> HttpResponse:
         except ApplicationError as error:
             context["error"] = error.message
             return render(request, "lti/link.html", context, status=400)
+        origins = request.session.get(SESSION_FRAME_KEY) or services.frame_ancestors(request=request)
         login(request, existing, backend="django.contrib.auth.backends.ModelBackend")
-        request.session[SESSION_FRAME_KEY] = services.frame_ancestors()
+        request.session[SESSION_FRAME_KEY] = origins
         context.update(linked=existing, moved=moved, is_lti_made=False)
     return render(request, "lti/link.html", context)
 
