@@ -277,6 +277,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several `status` fields, each its own choice set: each enum gets a name of its own.
+    "ENUM_NAME_OVERRIDES": {
+        "SubmissionStatusEnum": "mlrange.labs.models.Submission.Status",
+    },
 }
 
 # Celery: the embedded default is a filesystem queue under var/queue: kombu's filesystem
