@@ -142,3 +142,12 @@ def test_the_api_hides_another_learners_notebook(submission):
 
     assert other.get(f"/api/v1/submissions/{submission.pk}/notebook/").status_code == 404
     assert APIClient().get(f"/api/v1/submissions/{submission.pk}/notebook/").status_code in {401, 403}
+
+
+def test_the_submission_page_and_the_history_link_to_the_download(client, learner, submission):
+    client.force_login(learner)
+    href = f"/labs/submissions/{submission.pk}/notebook.ipynb"
+    page = client.get(f"/labs/submissions/{submission.pk}/").content.decode()
+    assert f'href="{href}"' in page
+    lab_page = client.get(f"/labs/{submission.lab.slug}/").content.decode()
+    assert f'href="{href}"' in lab_page
