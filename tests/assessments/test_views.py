@@ -159,3 +159,20 @@ def test_another_learners_attempt_page_is_a_404(other_learner, practice_quiz, we
     intruder.force_login(other_learner)
     assert intruder.get(f"/quizzes/attempts/{attempt.pk}/").status_code == 404
     assert Item.objects.exists()
+
+
+def test_a_quiz_page_starts_or_continues_it(client, learner, practice_quiz):
+    """Where an LMS link or a bookmark lands: one quiz, with Start, then Continue."""
+    url = f"/quizzes/{practice_quiz.slug}/"
+    anonymous = client.get(url).content.decode()
+    assert practice_quiz.title in anonymous
+    assert "Log in to start" in anonymous
+    client.force_login(learner)
+    page = client.get(url).content.decode()
+    assert 'id="quiz-start"' in page
+    assert f'action="/quizzes/{practice_quiz.slug}/start/"' in page
+    started = client.post(f"/quizzes/{practice_quiz.slug}/start/")
+    page = client.get(url).content.decode()
+    assert 'id="quiz-continue"' in page
+    assert f'href="{started["Location"]}"' in page
+    assert client.get("/quizzes/no-such-quiz/").status_code == 404

@@ -266,7 +266,7 @@ def test_a_submitted_quiz_sends_its_score_to_the_gradebook(lms: Platform, eager_
     params = lms.prepare_launch(
         member=LEARNER, course_id="sec101", custom={"target": "quiz:robustness-practice"}
     )
-    assert browser_launch(lms, params).headers["Location"] == "/quizzes/"
+    assert browser_launch(lms, params).headers["Location"] == "/quizzes/robustness-practice/"
     learner = User.objects.get(lti_accounts__lti_user__sub=LEARNER.sub)
     attempt = make_attempt(learner, quiz, [(item, 1.0 if i < 3 else 0.0) for i, item in enumerate(items)])
     Attempt.objects.filter(pk=attempt.pk).update(status=Attempt.Status.OPEN, submitted_at=None)

@@ -53,10 +53,12 @@ def quiz_get_published(*, slug: str) -> Quiz:
     return quiz
 
 
-def attempt_list_for_learner(*, learner: User, limit: int = 10) -> list[Attempt]:
+def attempt_list_for_learner(*, learner: User, limit: int = 10, quiz: Quiz | None = None) -> list[Attempt]:
+    attempts = Attempt.objects.filter(learner=learner)
+    if quiz is not None:
+        attempts = attempts.filter(quiz=quiz)
     return list(
-        Attempt.objects.filter(learner=learner)
-        .select_related("quiz")
+        attempts.select_related("quiz")
         .annotate(
             n_items=Count("attempt_items"),
             n_answered=Count("attempt_items", filter=Q(attempt_items__answered_at__isnull=False)),

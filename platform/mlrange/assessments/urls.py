@@ -11,4 +11,5 @@ urlpatterns = [
     path("attempts/<int:attempt_id>/", views.attempt_page, name="attempt"),
     path("attempts/<int:attempt_id>/finish/", views.attempt_finish, name="finish"),
     path("attempts/<int:attempt_id>/results/", views.attempt_results, name="results"),
+    path("<slug:slug>/", views.quiz_detail, name="detail"),
 ]

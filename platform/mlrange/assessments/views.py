@@ -43,6 +43,20 @@ def quiz_index(request: HttpRequest) -> HttpResponse:
     )
 
 
+def quiz_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """One quiz: what it is, and Start or Continue (where an LMS link or a bookmark lands)."""
+    quiz = selectors.quiz_get_published(slug=slug)
+    attempts = (
+        selectors.attempt_list_for_learner(learner=_user(request), quiz=quiz)
+        if request.user.is_authenticated
+        else []
+    )
+    current = next((a for a in attempts if a.is_open), None)
+    return render(
+        request, "assessments/detail.html", {"quiz": quiz, "attempts": attempts, "current": current}
+    )
+
+
 @login_required
 @require_POST
 def attempt_start(request: HttpRequest, slug: str) -> HttpResponse:

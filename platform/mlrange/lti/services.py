@@ -91,8 +91,10 @@ def destination_parse(value: str | None) -> Destination:
 def destination_url(destination: Destination) -> str:
     if destination.target == Target.LAB:
         return reverse("labs:detail", kwargs={"slug": destination.slug})
-    if destination.target in (Target.QUIZ, Target.PLACEMENT):
-        return reverse("assessments:index")
+    if destination.target == Target.QUIZ:
+        return reverse("assessments:detail", kwargs={"slug": destination.slug})
+    if destination.target == Target.PLACEMENT:
+        return reverse("assessments:detail", kwargs={"slug": "placement"})
     return reverse("progress:dashboard")
 
 
