@@ -16,11 +16,14 @@ def test_build_installs_public_hidden_and_grader_files(built_assets):
     assert build.built
     assert sorted(p.name for p in dirs.public.iterdir()) == [
         "README.txt",
+        "_shared",
         "model.py",
         "victim.pt",
         "x_eval.npy",
         "y_eval.npy",
     ]
+    # The public model.py imports the shared CNN: only that module (code, no data) comes along.
+    assert sorted(p.name for p in (dirs.public / "_shared").iterdir()) == ["__init__.py", "nets.py"]
     assert sorted(p.name for p in dirs.hidden.iterdir()) == [
         "meta.json",
         "victim.pt",
