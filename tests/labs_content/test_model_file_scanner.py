@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.test import override_settings
 
-from tests.labs_content.harness import check, grade_many, passed_tiers, run_python, run_solution
+from tests.labs_content.harness import check, grade_many, passed_tiers, run_python, run_solution, scored
 
 REPO = Path(__file__).resolve().parents[2]
 LAB_DIR = REPO / "labs" / "model-file-scanner"
@@ -187,7 +187,7 @@ def test_misbehaving_scanners_fail_without_crashing_the_grader(graded, name, fee
 
 
 @pytest.mark.slow
-def test_grader_never_unpickles(dirs, tmp_path):
+def test_grader_never_unpickles(spec, dirs, tmp_path):
     """Grading works with every unpickling entry point of the grader's process disabled."""
     folder = _folder(tmp_path, "ref", (LAB_DIR / "solutions" / "reference_allowlist.py").read_text())
     script = textwrap.dedent(
@@ -208,7 +208,7 @@ def test_grader_never_unpickles(dirs, tmp_path):
         print(json.dumps(grader.grade(ctx)))
         """
     )
-    report = json.loads(run_python(script, cwd=tmp_path).strip().splitlines()[-1])
+    report = scored(spec, json.loads(run_python(script, cwd=tmp_path).strip().splitlines()[-1]))
     assert report["score"] == 100
 
 
