@@ -102,6 +102,9 @@ def destination_url(destination: Destination) -> str:
 # Launch.
 
 
+LAUNCH_TRIES = 3
+
+
 def _is_instructor(roles: list[str]) -> bool:
     return any(role.rsplit("#", 1)[-1] in INSTRUCTOR_ROLES for role in roles)
 
@@ -232,23 +235,40 @@ def launch_accept(*, request: HttpRequest) -> LaunchResult:
         raise LaunchError("Only an instructor of the course can pick MLRange labs and quizzes.")
     if not (launch.is_resource_launch or launch.is_deep_link_launch):
         raise LaunchError("MLRange takes resource link and deep linking launches only.")
-    with transaction.atomic():
+    for tries_left in reversed(range(LAUNCH_TRIES)):
+        for cached in ("user", "context"):  # django-lti caches rows a rolled-back try may have made
+            launch.__dict__.pop(cached, None)
         try:
-            with transaction.atomic():
-                UsedNonce.objects.create(nonce=str(launch.get_claim("nonce")))
-        except IntegrityError as error:
-            raise LaunchError(
-                "This launch was already used (replayed nonce): start it again from the LMS."
-            ) from error
-        sync_data_from_launch(launch)
-        lti_user = launch.user
-        user = account_for(lti_user=lti_user, is_instructor=is_instructor)
-        course = None
-        if launch.context_claim:
-            course = course_for(context=launch.context, creator=user)
-            course_member_set(course=course, user=user, is_instructor=is_instructor)
-            _line_item_from_launch(launch=launch, destination=destination)
+            user, course = _launch_record(launch=launch, destination=destination, is_instructor=is_instructor)
+            break
+        except IntegrityError:
+            # Another launch of the same new LMS user or course committed its rows first
+            # (two tabs, a class opening one link at once): this one rolled back whole, nonce
+            # included, and now finds those rows.
+            if not tries_left:
+                raise
     return LaunchResult(user, launch, destination, course, is_instructor)
+
+
+@transaction.atomic
+def _launch_record(
+    *, launch: LtiLaunch, destination: Destination, is_instructor: bool
+) -> tuple[User, LtiCourse | None]:
+    try:
+        with transaction.atomic():
+            UsedNonce.objects.create(nonce=str(launch.get_claim("nonce")))
+    except IntegrityError as error:
+        raise LaunchError(
+            "This launch was already used (replayed nonce): start it again from the LMS."
+        ) from error
+    sync_data_from_launch(launch)
+    user = account_for(lti_user=launch.user, is_instructor=is_instructor)
+    course = None
+    if launch.context_claim:
+        course = course_for(context=launch.context, creator=user)
+        course_member_set(course=course, user=user, is_instructor=is_instructor)
+        _line_item_from_launch(launch=launch, destination=destination)
+    return user, course
 
 
 def _line_item_from_launch(*, launch: LtiLaunch, destination: Destination) -> None:
