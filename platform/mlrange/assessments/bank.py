@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from mlrange.catalog.taxonomies import OWASP_ID_PATTERN, SUBSKILL_SLUGS
+from mlrange.common.validation import ContentError, read_yaml
 
 LEVEL_LETTERS: dict[str, str] = {
     "beginner": "b",
@@ -61,16 +62,9 @@ POOLS: tuple[str, ...] = ("placement", "practice")
 PRACTICE_EVERY = 3
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One validation problem: which file, which field (with the item), what is wrong."""
-
-    file: str
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}: {self.field}: {self.message}" if self.field else f"{self.file}: {self.message}"
+# One validation problem: which file, which field (with the item), what is wrong. The same
+# error type as every content file's (the validation DSL's, mlrange.common.validation).
+Problem = ContentError
 
 
 @dataclass(frozen=True)
@@ -390,10 +384,9 @@ def assign_pools(items: list[ParsedItem]) -> list[ParsedItem]:
 def _read_file(
     path: Path, label: str, atlas_ids: Collection[str] | None
 ) -> tuple[list[ParsedItem], list[Problem]]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        return [], [Problem(label, "", f"is not valid YAML: {exc}")]
+    data, read_problems = read_yaml(path, label)  # syntax errors with their line, repeated keys
+    if read_problems:
+        return [], read_problems
     if not isinstance(data, Mapping):
         return [], [Problem(label, "", "must be a mapping with keys subskill and items")]
     problems: list[Problem] = []

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.db import transaction
 
-from mlrange.assessments.bank import Problem, read_bank
+from mlrange.assessments.bank import read_bank
 from mlrange.assessments.models import Item
 from mlrange.catalog.atlas import atlas_catalog
 from mlrange.catalog.content import ContentError, LoadReport, register_content_loader
@@ -28,10 +28,6 @@ def atlas_names() -> dict[str, str]:
     return {atlas_id: entry.name for atlas_id, entry in atlas_catalog().entries.items()}
 
 
-def _to_content_error(problem: Problem) -> ContentError:
-    return ContentError(file=problem.file, field=problem.field, message=problem.message)
-
-
 def _label_root(root: Path) -> Path:
     """Errors name files relative to the curriculum folder's parent: curriculum/questions/x.yaml."""
     return root.parent
@@ -42,7 +38,7 @@ def validate_questions(root: Path) -> list[ContentError]:
     _, problems = read_bank(
         root / QUESTIONS_FOLDER, label_root=_label_root(root), atlas_ids=set(atlas_names())
     )
-    return [_to_content_error(p) for p in problems]
+    return problems  # bank problems are ContentErrors already
 
 
 def _enrich_references(references: list[dict[str, str]]) -> list[dict[str, str]]:

@@ -31,40 +31,60 @@ database when they load; while validating, check references against `LEVEL_SLUGS
 Error messages name the file relative to the folder's parent and the field as a path, e.g.
 ``curriculum/levels.yaml: levels[2].can_do: expected a list of strings``. The helpers
 `read_yaml` (YAML syntax errors with line numbers, duplicate keys rejected) and the spec
-classes (`Obj`, `ListOf`, `Text`, `Slug`, `AtlasId`, ...) that describe the catalog's files
-are public so that other content apps report errors the same way.
+classes (`Obj`, `ListOf`, `Text`, `Slug`, ...) are defined once in
+`mlrange.common.validation` (also used by the lab manifests) and re-exported here; the
+catalog adds its references (`AtlasId`, `level_ref`, `subskill_ref`, ...).
 """
 
-import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from django.utils.text import slugify
 
 from mlrange.catalog.atlas import validate_atlas_id
 from mlrange.catalog.taxonomies import LEVEL_SLUGS, NIST_AI_RMF_FUNCTIONS, OWASP_ML_TOP_10, SUBSKILL_SLUGS
+from mlrange.common.validation import (
+    SLUG_PATTERN,
+    Boolean,
+    Checker,
+    Choice,
+    ContentError,
+    F,
+    Integer,
+    ListOf,
+    Obj,
+    Slug,
+    Spec,
+    Text,
+    Url,
+    file_label,
+    read_yaml,
+    strings,
+)
 
-SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+__all__ = [  # the DSL, re-exported for content apps that imported it from here
+    "SLUG_PATTERN",
+    "Boolean",
+    "Checker",
+    "Choice",
+    "ContentError",
+    "F",
+    "Integer",
+    "ListOf",
+    "Obj",
+    "Slug",
+    "Spec",
+    "Text",
+    "Url",
+    "file_label",
+    "read_yaml",
+    "strings",
+]
 
 
 # --- The contract shared with other content apps -----------------------------------------
-
-
-@dataclass(frozen=True)
-class ContentError:
-    """One problem in one content file. `field` is a path such as `levels[2].can_do`."""
-
-    file: str
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        if self.field:
-            return f"{self.file}: {self.field}: {self.message}"
-        return f"{self.file}: {self.message}"
 
 
 @dataclass
@@ -132,151 +152,7 @@ def registered_content_loaders() -> list[ContentLoader]:
     return list(_loaders.values())
 
 
-# --- Reading YAML ----------------------------------------------------------------------
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that rejects duplicate mapping keys instead of keeping the last one."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _value_node in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    "while constructing a mapping",
-                    node.start_mark,
-                    f"found duplicate key {key!r}",
-                    key_node.start_mark,
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
-def file_label(root: Path, path: Path) -> str:
-    """How errors name a file: relative to the curriculum folder's parent (`curriculum/x.yaml`)."""
-    try:
-        return str(Path(root.name) / path.relative_to(root))
-    except ValueError:
-        return str(path)
-
-
-def read_yaml(path: Path, label: str) -> tuple[Any, list[ContentError]]:
-    """Parse one YAML file. Syntax errors and duplicate keys are reported with their line."""
-    if not path.is_file():
-        return None, [ContentError(label, "", "file is missing")]
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [ContentError(label, "", f"cannot be read: {exc}")]
-    try:
-        return yaml.load(text, Loader=_UniqueKeyLoader), []  # noqa: S506 -- a SafeLoader subclass
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = exc.problem or exc.context or "syntax error"
-        return None, [ContentError(label, "", f"invalid YAML{where}: {problem}")]
-    except yaml.YAMLError as exc:
-        return None, [ContentError(label, "", f"invalid YAML: {exc}")]
-
-
-# --- Specs: the schema language ----------------------------------------------------------
-
-
-class Checker:
-    """Collects the errors of one file."""
-
-    def __init__(self, label: str) -> None:
-        self.label = label
-        self.errors: list[ContentError] = []
-
-    def error(self, path: str, message: str) -> None:
-        self.errors.append(ContentError(self.label, path, message))
-
-
-class Spec:
-    """A type of value in a content file. `noun`/`plural` are used in error messages."""
-
-    noun = "a value"
-    plural = "values"
-
-    def check(self, value: Any, at: str, checker: Checker) -> None:
-        raise NotImplementedError
-
-
-class Text(Spec):
-    """A non-empty string (Markdown where the field says so)."""
-
-    noun, plural = "a string", "strings"
-
-    def __init__(self, *, max_length: int | None = None) -> None:
-        self.max_length = max_length
-
-    def check(self, value: Any, at: str, checker: Checker) -> None:
-        if not isinstance(value, str):
-            checker.error(at, f"expected {self.noun}")
-        elif not value.strip():
-            checker.error(at, "must not be empty")
-        elif self.max_length is not None and len(value) > self.max_length:
-            checker.error(at, f"is {len(value)} characters long; the limit is {self.max_length}")
-
-
-class Slug(Text):
-    def __init__(self) -> None:
-        super().__init__(max_length=50)
-
-    def check(self, value: Any, at: str, checker: Checker) -> None:
-        before = len(checker.errors)
-        super().check(value, at, checker)
-        if len(checker.errors) == before and not SLUG_PATTERN.match(value):
-            checker.error(at, f"{value!r} is not a slug (lower-case letters, digits and hyphens)")
-
-
-class Url(Text):
-    def check(self, value: Any, at: str, checker: Checker) -> None:
-        before = len(checker.errors)
-        super().check(value, at, checker)
-        if len(checker.errors) == before and not re.match(r"^https://[^\s/]+\.[^\s]+$", value):
-            checker.error(at, f"{value!r} is not an https:// URL")
-
-
-class Integer(Spec):
-    noun, plural = "an integer", "integers"
-
-    def __init__(self, *, minimum: int | None = None, maximum: int | None = None) -> None:
-        self.minimum, self.maximum = minimum, maximum
-
-    def check(self, value: Any, at: str, checker: Checker) -> None:
-        if isinstance(value, bool) or not isinstance(value, int):
-            checker.error(at, f"expected {self.noun}")
-        elif self.minimum is not None and value < self.minimum:
-            checker.error(at, f"must be at least {self.minimum}")
-        elif self.maximum is not None and value > self.maximum:
-            checker.error(at, f"must be at most {self.maximum}")
-
-
-class Boolean(Spec):
-    noun, plural = "true or false", "booleans"
-
-    def check(self, value: Any, at: str, checker: Checker) -> None:
-        if not isinstance(value, bool):
-            checker.error(at, f"expected {self.noun}")
-
-
-class Choice(Spec):
-    """One of a fixed set of strings; `what` names the set in messages ("level", "sub-skill")."""
-
-    noun, plural = "a string", "strings"
-
-    def __init__(self, options: Iterable[str], *, what: str) -> None:
-        self.options = tuple(options)
-        self.what = what
-
-    def check(self, value: Any, at: str, checker: Checker) -> None:
-        if not isinstance(value, str):
-            checker.error(at, f"expected {self.noun}")
-        elif value not in self.options:
-            checker.error(at, f"unknown {self.what} {value!r} (expected one of: {', '.join(self.options)})")
+# --- Catalog references (the DSL itself: mlrange.common.validation) -----------------------
 
 
 class AtlasId(Spec):
@@ -302,91 +178,6 @@ def owasp_id() -> Choice:
 
 def nist_function() -> Choice:
     return Choice(NIST_AI_RMF_FUNCTIONS, what="NIST AI RMF function")
-
-
-class ListOf(Spec):
-    """A list of `item`. `unique_by`: a key (for mappings) or "" (the value) that must not repeat."""
-
-    noun, plural = "a list", "lists"
-
-    def __init__(
-        self,
-        item: Spec,
-        *,
-        min_items: int = 0,
-        exact: int | None = None,
-        unique_by: str | None = None,
-    ) -> None:
-        self.item = item
-        self.min_items = min_items
-        self.exact = exact
-        self.unique_by = unique_by
-
-    def check(self, value: Any, at: str, checker: Checker) -> None:
-        if not isinstance(value, list):
-            checker.error(at, f"expected a list of {self.item.plural}")
-            return
-        if self.exact is not None and len(value) != self.exact:
-            checker.error(at, f"expected exactly {self.exact} items, found {len(value)}")
-        elif len(value) < self.min_items:
-            checker.error(at, f"expected at least {self.min_items} items, found {len(value)}")
-        seen: dict[Any, str] = {}
-        for index, element in enumerate(value):
-            item_at = f"{at}[{index}]"
-            self.item.check(element, item_at, checker)
-            if self.unique_by is None:
-                continue
-            if self.unique_by:
-                key = element.get(self.unique_by) if isinstance(element, dict) else None
-                key_at = f"{item_at}.{self.unique_by}"
-            else:
-                key, key_at = element, item_at
-            if not isinstance(key, str | int):
-                continue
-            if key in seen:
-                what = "slug" if self.unique_by == "slug" else "value"
-                checker.error(key_at, f"duplicate {what} {key!r} (first used at {seen[key]})")
-            else:
-                seen[key] = key_at
-
-
-@dataclass(frozen=True)
-class F:
-    """A field of an `Obj`."""
-
-    spec: Spec
-    required: bool = True
-
-
-class Obj(Spec):
-    """A mapping with known keys: unknown keys and missing required keys are errors."""
-
-    noun, plural = "a mapping", "mappings"
-
-    def __init__(self, fields: dict[str, F | Spec]) -> None:
-        self.fields = {name: spec if isinstance(spec, F) else F(spec) for name, spec in fields.items()}
-
-    def check(self, value: Any, at: str, checker: Checker) -> None:
-        if not isinstance(value, dict):
-            checker.error(at, f"expected {self.noun}")
-            return
-        prefix = f"{at}." if at else ""
-        for key in value:
-            if key not in self.fields:
-                allowed = ", ".join(self.fields)
-                checker.error(f"{prefix}{key}", f"unknown key (allowed: {allowed})")
-        for name, spec in self.fields.items():
-            if name not in value:
-                if spec.required:
-                    checker.error(f"{prefix}{name}", "missing required field")
-                continue
-            if value[name] is None and not spec.required:
-                continue
-            spec.spec.check(value[name], f"{prefix}{name}", checker)
-
-
-def strings(*, min_items: int = 1) -> ListOf:
-    return ListOf(Text(), min_items=min_items)
 
 
 def refs() -> dict[str, F]:

@@ -11,20 +11,31 @@ import importlib.util
 import json
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-import yaml
 from django.conf import settings
 
 from mlrange.catalog.atlas import ATLAS_VERSION, AtlasKind, atlas_entry
 from mlrange.catalog.taxonomies import LEVEL_SLUGS, OWASP_ML_TOP_10, SUBSKILL_SLUGS
+from mlrange.common.validation import (
+    Boolean,
+    Checker,
+    Choice,
+    F,
+    ListOf,
+    Obj,
+    Pattern,
+    Positive,
+    Spec,
+    Text,
+    read_yaml,
+)
 
 MANIFEST_NAME = "manifest.yaml"
 SHARED_DIR_NAME = "_shared"
-T = TypeVar("T")
 
 _SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _ID_RE = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
@@ -175,499 +186,331 @@ class LabSpec:
         return self.files.starter.read_text(encoding="utf-8")
 
 
-# Manifest keys per mapping: name -> required. Values are checked by the _parse_* functions.
-_TOP_FIELDS = {
-    "slug": True,
-    "title": True,
-    "subskill": True,
-    "level": True,
-    "summary": True,
-    "atlas": True,
-    "owasp": True,
-    "time_budget_minutes": True,
-    "limits": True,
-    "artifacts": True,
-    "tiers": True,
-    "pass_points": True,
-    "files": True,
-    "solutions": True,
-    "services": False,
-    "kernel": False,
-    "hints": False,
-}
 # Warm-kernel profiles: what a pooled kernel has imported before it is handed out. Labs whose
 # learner code needs no torch use "light" kernels, which start three times faster.
 KERNEL_PROFILES = ("torch", "light")
 # Hints a learner may reveal one by one (mlrange.labs.hints); each at most this long.
 MIN_HINTS, MAX_HINTS, MAX_HINT_LENGTH = 2, 3, 700
-_SERVICE_FIELDS = {"name": True, "script": True, "meter": False}
-_METER_FIELDS = {"budget": True, "used": True}
-_LIMIT_FIELDS = {"wall_timeout_s": True, "memory_mb": True, "grader_timeout_s": True}
-_ARTIFACT_FIELDS = {"name": True, "max_bytes": True, "description": True}
-_TIER_FIELDS = {"id": True, "title": True, "points": True, "description": True}
-_FILE_FIELDS = {
-    "brief": True,
-    "starter": True,
-    "notebook": True,
-    "grader": True,
-    "grader_modules": False,
-    "recipe": True,
-    "variant": False,
+
+# The manifests' phrasing of the shared DSL's messages (mlrange.common.validation).
+_LAB_WORDING = {
+    "not_text": "expected a non-empty string",
+    "empty": "expected a non-empty string",
+    "too_long": "longer than {limit} characters",
+    "above_maximum": "expected at most {maximum}",
+    "not_choice": "unknown value {value!r}; expected one of: {options}",
+    "unknown_choice": "unknown value {value!r}; expected one of: {options}",
+    "not_list": "expected a list",
+    "too_few": "expected at least one item",  # no manifest list needs more than one
+    "duplicate": "duplicate {what} {key!r}",
+    "unknown_key": "unknown key",
+    "not_mapping": "expected a mapping",
 }
-_SOLUTION_FIELDS = {"file": True, "expect": True}
-_EXPECT_FIELDS = {"passed": True, "tiers": True}
 
 
-class _Validator:
-    """Collects every error of one manifest; returns None from checks that failed."""
+class _LabChecker(Checker):
+    """A checker that knows the lab folder (files must exist inside it) and the tier ids."""
 
-    def __init__(self, *, where: str, lab_dir: Path, check_atlas: bool) -> None:
-        self.where = where
+    def __init__(self, label: str, *, lab_dir: Path, check_atlas: bool) -> None:
+        super().__init__(label, wording=_LAB_WORDING)
         self.lab_dir = lab_dir
         self.check_atlas = check_atlas
-        self.errors: list[str] = []
+        self.tier_ids: set[str] = set()
 
-    def error(self, field: str, message: str) -> None:
-        self.errors.append(f"{self.where}: {field}: {message}")
 
-    def mapping(self, value: object, field: str, schema: dict[str, bool]) -> dict[str, Any] | None:
-        if not isinstance(value, dict):
-            self.error(field or "(top level)", "expected a mapping")
-            return None
-        prefix = f"{field}." if field else ""
-        for key in value:
-            if key not in schema:
-                self.error(f"{prefix}{key}", "unknown key")
-        for key, required in schema.items():
-            if required and key not in value:
-                self.error(f"{prefix}{key}", "missing required field")
-        return value
+def _lab_checker(checker: Checker) -> _LabChecker:
+    if not isinstance(checker, _LabChecker):  # pragma: no cover -- manifest specs run on one only
+        raise TypeError("lab manifest specs need a _LabChecker")
+    return checker
 
-    def field(
-        self,
-        data: dict[str, Any],
-        key: str,
-        parse: Callable[[object, str], T | None],
-        prefix: str,
-    ) -> T | None:
-        """Parse data[key] if present (a missing required key was reported by mapping())."""
-        if key not in data:
-            return None
-        return parse(data[key], f"{prefix}.{key}" if prefix else key)
 
-    def text(self, value: object, field: str, *, max_length: int = 200) -> str | None:
+class _LabFile(Spec):
+    """A path relative to the lab folder that exists, stays inside it and ends in `suffix`.
+
+    `top_level`: where the file must sit at the top of the folder, the message otherwise
+    (`combined`: that message also replaces the suffix's)."""
+
+    noun, plural = "a relative file path", "relative file paths"
+
+    def __init__(self, suffix: str, *, top_level: str | None = None, combined: bool = False) -> None:
+        self.suffix, self.top_level, self.combined = suffix, top_level, combined
+
+    def check(self, value: Any, at: str, checker: Checker) -> None:
+        lab_dir = _lab_checker(checker).lab_dir
         if not isinstance(value, str) or not value.strip():
-            self.error(field, "expected a non-empty string")
-            return None
-        if len(value) > max_length:
-            self.error(field, f"longer than {max_length} characters")
-            return None
-        return value.strip()
-
-    def one_line(self, value: object, field: str) -> str | None:
-        text = self.text(value, field, max_length=200)
-        if text is not None and "\n" in text:
-            self.error(field, "expected a single line")
-            return None
-        return text
-
-    def positive_int(self, value: object, field: str, *, maximum: int | None = None) -> int | None:
-        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            self.error(field, "expected a positive integer")
-            return None
-        if maximum is not None and value > maximum:
-            self.error(field, f"expected at most {maximum}")
-            return None
-        return value
-
-    def long_text(self, value: object, field: str) -> str | None:
-        return self.text(value, field, max_length=500)
-
-    def identifier(self, value: object, field: str) -> str | None:
-        if not isinstance(value, str) or not _ID_RE.match(value):
-            self.error(field, "expected a lowercase identifier")
-            return None
-        return value
-
-    def artifact_name(self, value: object, field: str) -> str | None:
-        if not isinstance(value, str) or not _ARTIFACT_NAME_RE.match(value):
-            self.error(field, "expected a plain file name (letters, digits, . _ -)")
-            return None
-        if value == SUBMISSION_SOURCE:
-            self.error(
-                field,
-                f"{SUBMISSION_SOURCE} is reserved: the platform hands the learner's code to graders under it",
-            )
-            return None
-        return value
-
-    def artifact_size(self, value: object, field: str) -> int | None:
-        return self.positive_int(value, field, maximum=_MAX_ARTIFACT_BYTES)
-
-    def positive_number(self, value: object, field: str) -> float | None:
-        if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
-            self.error(field, "expected a positive number")
-            return None
-        return float(value)
-
-    def boolean(self, value: object, field: str) -> bool | None:
-        if not isinstance(value, bool):
-            self.error(field, "expected true or false")
-            return None
-        return value
-
-    def items(self, value: object, field: str, *, allow_empty: bool = False) -> list[Any]:
-        if not isinstance(value, list):
-            self.error(field, "expected a list")
-            return []
-        if not value and not allow_empty:
-            self.error(field, "expected at least one item")
-        return value
-
-    def choice(self, value: object, field: str, choices: tuple[str, ...]) -> str | None:
-        if not isinstance(value, str) or value not in choices:
-            self.error(field, f"unknown value {value!r}; expected one of: {', '.join(choices)}")
-            return None
-        return value
-
-    def lab_file(self, value: object, field: str) -> Path | None:
-        """A path relative to the lab folder that exists and stays inside it."""
-        if not isinstance(value, str) or not value.strip():
-            self.error(field, "expected a relative file path")
-            return None
+            checker.error(at, "expected a relative file path")
+            return
         relative = Path(value)
         if relative.is_absolute() or ".." in relative.parts:
-            self.error(field, f"{value!r} must be a path inside the lab folder")
-            return None
-        path = self.lab_dir / relative
+            checker.error(at, f"{value!r} must be a path inside the lab folder")
+            return
+        path = lab_dir / relative
         if path.is_symlink() or not path.is_file():
-            self.error(field, f"file {value!r} not found in {self.lab_dir.name}/")
-            return None
-        return path
+            checker.error(at, f"file {value!r} not found in {lab_dir.name}/")
+        elif path.suffix != self.suffix:
+            checker.error(
+                at, self.top_level if self.combined and self.top_level else f"expected a {self.suffix} file"
+            )
+        elif self.top_level and path.parent != lab_dir:
+            checker.error(at, self.top_level)
 
-    def atlas(self, value: object, field: str) -> tuple[str, ...]:
-        found = []
-        for index, item in enumerate(self.items(value, field)):
-            where = f"{field}[{index}]"
-            if not isinstance(item, str) or not _ATLAS_ID_RE.match(item):
-                self.error(where, f"{item!r} is not an ATLAS technique or mitigation id")
-                continue
-            problem = _atlas_problem(item) if self.check_atlas else None
-            if problem:
-                self.error(where, problem)
-            else:
-                found.append(item)
-        return tuple(found)
 
-    def owasp(self, value: object, field: str) -> tuple[str, ...]:
-        found = []
-        for index, item in enumerate(self.items(value, field)):
-            if not isinstance(item, str) or item not in OWASP_ML_TOP_10:
-                self.error(f"{field}[{index}]", f"{item!r} is not an OWASP ML Top 10 id (ML01..ML10)")
-            else:
-                found.append(item)
-        return tuple(found)
+class _AtlasRef(Spec):
+    """A MITRE ATLAS technique, sub-technique or mitigation id (checked against the data file)."""
+
+    noun, plural = "an ATLAS id", "ATLAS ids"
+
+    def check(self, value: Any, at: str, checker: Checker) -> None:
+        if not isinstance(value, str) or not _ATLAS_ID_RE.match(value):
+            checker.error(at, f"{value!r} is not an ATLAS technique or mitigation id")
+            return
+        problem = _atlas_problem(value) if _lab_checker(checker).check_atlas else None
+        if problem:
+            checker.error(at, problem)
+
+
+class _ArtifactName(Pattern):
+    def __init__(self) -> None:
+        super().__init__(_ARTIFACT_NAME_RE, "expected a plain file name (letters, digits, . _ -)")
+
+    def check(self, value: Any, at: str, checker: Checker) -> None:
+        before = len(checker.errors)
+        super().check(value, at, checker)
+        if len(checker.errors) == before and value == SUBMISSION_SOURCE:
+            checker.error(
+                at,
+                f"{SUBMISSION_SOURCE} is reserved: the platform hands the learner's code to graders under it",
+            )
+
+
+class _TierRef(Spec):
+    """The id of one of the manifest's own tiers."""
+
+    def check(self, value: Any, at: str, checker: Checker) -> None:
+        if not isinstance(value, str) or value not in _lab_checker(checker).tier_ids:
+            checker.error(at, f"unknown tier {value!r}")
+
+
+_AT_TOP = "expected a .py file at the top of the lab folder"
+_IDENTIFIER = Pattern(_ID_RE, "expected a lowercase identifier")
+_SERVICE_NAME = Pattern(_SERVICE_NAME_RE, "expected a lowercase identifier ([a-z][a-z0-9_]*, at most 32)")
+
+# The manifest's shape (labs/_schema.md); rules across fields: _check_rules.
+MANIFEST = Obj(
+    {
+        "slug": Pattern(_SLUG_RE, "expected lowercase words joined by hyphens"),
+        "title": Text(max_length=200, one_line=True),
+        "subskill": Choice(SUBSKILL_SLUGS),
+        "level": Choice(LEVEL_SLUGS),
+        "summary": Text(max_length=200, one_line=True),
+        "atlas": ListOf(_AtlasRef(), min_items=1),
+        "owasp": ListOf(
+            Choice(OWASP_ML_TOP_10, unknown="{value!r} is not an OWASP ML Top 10 id (ML01..ML10)"),
+            min_items=1,
+        ),
+        "time_budget_minutes": Positive(integer=True, maximum=600),
+        "limits": Obj(
+            {
+                "wall_timeout_s": Positive(),
+                "memory_mb": Positive(integer=True),
+                "grader_timeout_s": Positive(),
+            }
+        ),
+        # Empty is fine: a lab whose learner hands in a function is graded from submission.py alone.
+        "artifacts": ListOf(
+            Obj(
+                {
+                    "name": _ArtifactName(),
+                    "max_bytes": Positive(integer=True, maximum=_MAX_ARTIFACT_BYTES),
+                    "description": Text(max_length=500),
+                }
+            ),
+            unique_by="name",
+            what="artifact",
+        ),
+        "tiers": ListOf(
+            Obj(
+                {
+                    "id": _IDENTIFIER,
+                    "title": Text(max_length=200, one_line=True),
+                    "points": Positive(),
+                    "description": Text(max_length=500),
+                }
+            ),
+            min_items=1,
+            unique_by="id",
+            what="tier",
+        ),
+        "pass_points": Positive(maximum=100),
+        "files": Obj(
+            {
+                "brief": _LabFile(".md"),
+                "starter": _LabFile(".py"),
+                "notebook": _LabFile(".ipynb"),
+                "grader": _LabFile(".py", top_level="expected the grader at the top of the lab folder"),
+                "grader_modules": F(
+                    ListOf(_LabFile(".py", top_level=_AT_TOP, combined=True)), required=False
+                ),
+                "recipe": _LabFile(".py"),
+                "variant": F(_LabFile(".py"), required=False),
+            }
+        ),
+        "solutions": ListOf(
+            Obj(
+                {
+                    "file": _LabFile(".py"),
+                    "expect": Obj({"passed": Boolean(), "tiers": ListOf(_TierRef())}),
+                }
+            ),
+            min_items=1,
+        ),
+        "services": F(
+            ListOf(
+                Obj(
+                    {
+                        "name": _SERVICE_NAME,
+                        "script": _LabFile(".py", top_level=_AT_TOP, combined=True),
+                        "meter": F(Obj({"budget": _SERVICE_NAME, "used": _SERVICE_NAME}), required=False),
+                    }
+                ),
+                min_items=1,
+                unique_by="name",
+                what="service",
+            ),
+            required=False,
+        ),
+        "kernel": F(Choice(KERNEL_PROFILES), required=False),
+        # 2 to 3 progressive hints, a nudge first and nearly the method last (never the answer).
+        "hints": F(ListOf(Text(max_length=MAX_HINT_LENGTH), min_items=1), required=False),
+    }
+)
 
 
 def _display_path(path: Path, labs_dir: Path) -> str:
     return str(path.relative_to(labs_dir.parent))
 
 
-def _present(value: T | None) -> T:
-    """A field validated without error; only called once the manifest has no errors."""
-    if value is None:  # pragma: no cover -- guarded by the error check before every call
-        raise RuntimeError("a validated manifest field is missing")
-    return value
+def _dicts(value: object) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
-def _parse_slug(check: _Validator, value: object, field: str) -> str | None:
-    if not isinstance(value, str) or not _SLUG_RE.match(value):
-        check.error(field, "expected lowercase words joined by hyphens")
-        return None
-    if value != check.lab_dir.name:
-        check.error(field, f"{value!r} must equal the folder name {check.lab_dir.name!r}")
-        return None
-    return value
+def _check_rules(data: dict[str, Any], check: _LabChecker) -> None:
+    """Rules across fields, after the spec: folder name, tier points, hint count, services."""
+    slug = data.get("slug")
+    if isinstance(slug, str) and _SLUG_RE.match(slug) and slug != check.lab_dir.name:
+        check.error("slug", f"{slug!r} must equal the folder name {check.lab_dir.name!r}")
+    tiers = data.get("tiers")
+    if isinstance(tiers, list) and tiers and not check.has_errors_under("tiers"):
+        total = sum(tier["points"] for tier in tiers)
+        if abs(total - 100) > 1e-9:
+            check.error("tiers", f"points must add up to 100 (they add up to {total:g})")
+    hints = data.get("hints")
+    if isinstance(hints, list) and hints and not MIN_HINTS <= len(hints) <= MAX_HINTS:
+        check.error("hints", f"expected {MIN_HINTS} to {MAX_HINTS} hints, got {len(hints)}")
+    files = data.get("files")
+    modules = files.get("grader_modules") or [] if isinstance(files, dict) else []
+    installed = not check.has_errors_under("files")
+    artifact_names = {item.get("name") for item in _dicts(data.get("artifacts"))}
+    for index, service in enumerate(_dicts(data.get("services"))):
+        where = f"services[{index}]"
+        script = service.get("script")
+        listed = {Path(str(module)) for module in modules}
+        if installed and not check.has_errors_under(f"{where}.script") and Path(str(script)) not in listed:
+            installed_with = "(it is installed with the grader)"
+            check.error(
+                f"{where}.script",
+                f"list {Path(str(script)).name} in files.grader_modules too {installed_with}",
+            )
+        name = service.get("name")
+        if not check.has_errors_under(f"{where}.name") and service_report_name(str(name)) in artifact_names:
+            check.error(
+                f"{where}.name",
+                f"{service_report_name(str(name))} is reserved for the service's report; rename the artifact",
+            )
 
 
-def _parse_limits(check: _Validator, value: object, field: str) -> LabLimits | None:
-    data = check.mapping(value, field, _LIMIT_FIELDS)
-    if data is None:
-        return None
-    wall = check.field(data, "wall_timeout_s", check.positive_number, field)
-    memory = check.field(data, "memory_mb", check.positive_int, field)
-    grader = check.field(data, "grader_timeout_s", check.positive_number, field)
-    if wall is None or memory is None or grader is None:
-        return None
-    return LabLimits(wall_timeout_s=wall, memory_mb=memory, grader_timeout_s=grader)
-
-
-def _parse_artifacts(check: _Validator, value: object, field: str) -> tuple[LabArtifact, ...]:
-    artifacts: list[LabArtifact] = []
-    # Empty is fine: a lab whose learner hands in a function is graded from submission.py alone.
-    for index, item in enumerate(check.items(value, field, allow_empty=True)):
-        where = f"{field}[{index}]"
-        data = check.mapping(item, where, _ARTIFACT_FIELDS)
-        if data is None:
-            continue
-        name = check.field(data, "name", check.artifact_name, where)
-        if name is not None and any(a.name == name for a in artifacts):
-            check.error(f"{where}.name", f"duplicate artifact {name!r}")
-            name = None
-        max_bytes = check.field(data, "max_bytes", check.artifact_size, where)
-        description = check.field(data, "description", check.long_text, where)
-        if name is not None and max_bytes is not None and description is not None:
-            artifacts.append(LabArtifact(name=name, max_bytes=max_bytes, description=description))
-    return tuple(artifacts)
-
-
-def _parse_tiers(check: _Validator, value: object, field: str) -> tuple[LabTier, ...]:
-    tiers: list[LabTier] = []
-    raw_tiers = check.items(value, field)
-    for index, item in enumerate(raw_tiers):
-        where = f"{field}[{index}]"
-        data = check.mapping(item, where, _TIER_FIELDS)
-        if data is None:
-            continue
-        tier_id = check.field(data, "id", check.identifier, where)
-        if tier_id is not None and any(t.id == tier_id for t in tiers):
-            check.error(f"{where}.id", f"duplicate tier {tier_id!r}")
-            tier_id = None
-        title = check.field(data, "title", check.one_line, where)
-        points = check.field(data, "points", check.positive_number, where)
-        description = check.field(data, "description", check.long_text, where)
-        if tier_id is not None and title and points is not None and description:
-            tiers.append(LabTier(id=tier_id, title=title, points=points, description=description))
-    total = sum(t.points for t in tiers)
-    if tiers and len(tiers) == len(raw_tiers) and abs(total - 100) > 1e-9:
-        check.error(field, f"points must add up to 100 (they add up to {total:g})")
-    return tuple(tiers)
-
-
-def _parse_pass_points(check: _Validator, value: object, field: str) -> float | None:
-    points = check.positive_number(value, field)
-    if points is not None and points > 100:
-        check.error(field, "expected at most 100")
-        return None
-    return points
-
-
-_FILE_SUFFIXES = {
-    "brief": ".md",
-    "starter": ".py",
-    "notebook": ".ipynb",
-    "grader": ".py",
-    "recipe": ".py",
-    "variant": ".py",
-}
-
-
-def _parse_files(check: _Validator, value: object, field: str) -> LabFiles | None:
-    data = check.mapping(value, field, _FILE_FIELDS)
-    if data is None:
-        return None
-    paths: dict[str, Path | None] = {}
-    for key, suffix in _FILE_SUFFIXES.items():
-        if key not in data:
-            continue
-        path = check.lab_file(data[key], f"{field}.{key}")
-        if path is not None and path.suffix != suffix:
-            check.error(f"{field}.{key}", f"expected a {suffix} file")
-            path = None
-        if key == "grader" and path is not None and path.parent != check.lab_dir:
-            check.error(f"{field}.{key}", "expected the grader at the top of the lab folder")
-            path = None
-        paths[key] = path
-    modules: list[Path] = []
-    raw_modules = check.items(data.get("grader_modules", []), f"{field}.grader_modules", allow_empty=True)
-    for index, item in enumerate(raw_modules):
-        where = f"{field}.grader_modules[{index}]"
-        module = check.lab_file(item, where)
-        if module is not None and (module.suffix != ".py" or module.parent != check.lab_dir):
-            check.error(where, "expected a .py file at the top of the lab folder")
-        elif module is not None:
-            modules.append(module)
-    if any(key in data and paths.get(key) is None for key in _FILE_SUFFIXES):
-        return None
-    if len(modules) != len(raw_modules) or not all(
-        key in paths for key in _FILE_SUFFIXES if key != "variant"
-    ):
-        return None
-    return LabFiles(
-        brief=_present(paths["brief"]),
-        starter=_present(paths["starter"]),
-        notebook=_present(paths["notebook"]),
-        grader=_present(paths["grader"]),
-        grader_modules=tuple(modules),
-        recipe=_present(paths["recipe"]),
-        variant=paths.get("variant"),
+def _build_spec(data: dict[str, Any], lab_dir: Path) -> LabSpec:
+    """The LabSpec of a manifest that passed every check."""
+    files = data["files"]
+    variant = files.get("variant")
+    return LabSpec(
+        slug=data["slug"],
+        title=data["title"].strip(),
+        subskill=data["subskill"],
+        level=data["level"],
+        summary=data["summary"].strip(),
+        atlas=tuple(data["atlas"]),
+        owasp=tuple(data["owasp"]),
+        time_budget_minutes=data["time_budget_minutes"],
+        limits=LabLimits(
+            wall_timeout_s=float(data["limits"]["wall_timeout_s"]),
+            memory_mb=data["limits"]["memory_mb"],
+            grader_timeout_s=float(data["limits"]["grader_timeout_s"]),
+        ),
+        artifacts=tuple(
+            LabArtifact(name=a["name"], max_bytes=a["max_bytes"], description=a["description"].strip())
+            for a in data["artifacts"]
+        ),
+        tiers=tuple(
+            LabTier(
+                id=t["id"],
+                title=t["title"].strip(),
+                points=float(t["points"]),
+                description=t["description"].strip(),
+            )
+            for t in data["tiers"]
+        ),
+        pass_points=float(data["pass_points"]),
+        files=LabFiles(
+            brief=lab_dir / files["brief"],
+            starter=lab_dir / files["starter"],
+            notebook=lab_dir / files["notebook"],
+            grader=lab_dir / files["grader"],
+            grader_modules=tuple(lab_dir / m for m in files.get("grader_modules") or ()),
+            recipe=lab_dir / files["recipe"],
+            variant=lab_dir / variant if variant is not None else None,
+        ),
+        solutions=tuple(
+            LabSolution(
+                file=lab_dir / s["file"],
+                expect=LabExpectation(passed=s["expect"]["passed"], tiers=tuple(s["expect"]["tiers"])),
+            )
+            for s in data["solutions"]
+        ),
+        root=lab_dir,
+        services=tuple(
+            LabService(
+                name=s["name"],
+                script=lab_dir / s["script"],
+                meter=ServiceMeterSpec(budget=s["meter"]["budget"], used=s["meter"]["used"])
+                if s.get("meter") is not None
+                else None,
+            )
+            for s in data.get("services") or ()
+        ),
+        kernel=data.get("kernel") or "torch",
+        hints=tuple(hint.strip() for hint in data.get("hints") or ()),
     )
-
-
-def _parse_expectation(
-    check: _Validator, value: object, field: str, tier_ids: set[str]
-) -> LabExpectation | None:
-    data = check.mapping(value, field, _EXPECT_FIELDS)
-    if data is None:
-        return None
-    passed = check.field(data, "passed", check.boolean, field)
-    if "tiers" not in data:
-        return None
-    tiers: list[str] = []
-    raw_tiers = check.items(data["tiers"], f"{field}.tiers", allow_empty=True)
-    for index, tier_id in enumerate(raw_tiers):
-        if not isinstance(tier_id, str) or tier_id not in tier_ids:
-            check.error(f"{field}.tiers[{index}]", f"unknown tier {tier_id!r}")
-        else:
-            tiers.append(tier_id)
-    if passed is None or len(tiers) != len(raw_tiers) or not isinstance(data["tiers"], list):
-        return None
-    return LabExpectation(passed=passed, tiers=tuple(tiers))
-
-
-def _parse_solutions(
-    check: _Validator, value: object, field: str, tier_ids: set[str]
-) -> tuple[LabSolution, ...]:
-    solutions: list[LabSolution] = []
-    for index, item in enumerate(check.items(value, field)):
-        where = f"{field}[{index}]"
-        data = check.mapping(item, where, _SOLUTION_FIELDS)
-        if data is None:
-            continue
-        path = check.field(data, "file", check.lab_file, where)
-        if path is not None and path.suffix != ".py":
-            check.error(f"{where}.file", "expected a .py file")
-            path = None
-        expect = None
-        if "expect" in data:
-            expect = _parse_expectation(check, data["expect"], f"{where}.expect", tier_ids)
-        if path is not None and expect is not None:
-            solutions.append(LabSolution(file=path, expect=expect))
-    return tuple(solutions)
-
-
-def _parse_hints(check: _Validator, value: object, field: str) -> tuple[str, ...]:
-    """2 to 3 progressive hints, a nudge first and nearly the method last (never the answer)."""
-    raw = check.items(value, field)
-    if raw and not MIN_HINTS <= len(raw) <= MAX_HINTS:
-        check.error(field, f"expected {MIN_HINTS} to {MAX_HINTS} hints, got {len(raw)}")
-        return ()
-    hints = [
-        check.text(hint, f"{field}[{index}]", max_length=MAX_HINT_LENGTH) for index, hint in enumerate(raw)
-    ]
-    return tuple(hint for hint in hints if hint is not None)
-
-
-def _parse_services(check: _Validator, value: object, field: str) -> tuple[LabService, ...]:
-    services: list[LabService] = []
-    for index, item in enumerate(check.items(value, field)):
-        where = f"{field}[{index}]"
-        data = check.mapping(item, where, _SERVICE_FIELDS)
-        if data is None:
-            continue
-        name = data.get("name")
-        if not isinstance(name, str) or not _SERVICE_NAME_RE.match(name):
-            check.error(f"{where}.name", "expected a lowercase identifier ([a-z][a-z0-9_]*, at most 32)")
-            name = None
-        elif any(s.name == name for s in services):
-            check.error(f"{where}.name", f"duplicate service {name!r}")
-            name = None
-        script = check.field(data, "script", check.lab_file, where)
-        if script is not None and (script.suffix != ".py" or script.parent != check.lab_dir):
-            check.error(f"{where}.script", "expected a .py file at the top of the lab folder")
-            script = None
-        meter = None
-        if data.get("meter") is not None:
-            raw_meter = check.mapping(data["meter"], f"{where}.meter", _METER_FIELDS)
-            if raw_meter is not None:
-                keys = [raw_meter.get("budget"), raw_meter.get("used")]
-                if all(isinstance(k, str) and _SERVICE_NAME_RE.match(k) for k in keys):
-                    meter = ServiceMeterSpec(budget=str(keys[0]), used=str(keys[1]))
-                else:
-                    check.error(f"{where}.meter", "expected `budget` and `used` as lowercase identifiers")
-        if isinstance(name, str) and script is not None:
-            services.append(LabService(name=name, script=script, meter=meter))
-    return tuple(services)
-
-
-def _check_services(
-    check: _Validator,
-    services: tuple[LabService, ...],
-    files: LabFiles | None,
-    artifacts: tuple[LabArtifact, ...] | None,
-) -> None:
-    """Service scripts are installed as grader modules; their report names are reserved."""
-    for index, service in enumerate(services):
-        if files is not None and service.script not in files.grader_modules:
-            check.error(
-                f"services[{index}].script",
-                f"list {service.script.name} in files.grader_modules too (it is installed with the grader)",
-            )
-        if any(a.name == service.report_name for a in artifacts or ()):
-            check.error(
-                f"services[{index}].name",
-                f"{service.report_name} is reserved for the service's report; rename the artifact",
-            )
 
 
 def _validate_manifest(
     manifest_path: Path, *, labs_dir: Path, check_atlas: bool
 ) -> tuple[LabSpec | None, list[str]]:
     lab_dir = manifest_path.parent
-    check = _Validator(where=_display_path(manifest_path, labs_dir), lab_dir=lab_dir, check_atlas=check_atlas)
-    try:
-        raw = yaml.safe_load(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        check.error("(file)", f"cannot be read as YAML ({type(exc).__name__})")
-        return None, check.errors
-    data = check.mapping(raw, "", _TOP_FIELDS)
-    if data is None:
-        return None, check.errors
-
-    def parse(key: str, parser: Callable[[object, str], T | None]) -> T | None:
-        return check.field(data, key, parser, "")
-
-    slug = parse("slug", lambda v, f: _parse_slug(check, v, f))
-    title = parse("title", check.one_line)
-    subskill = parse("subskill", lambda v, f: check.choice(v, f, SUBSKILL_SLUGS))
-    level = parse("level", lambda v, f: check.choice(v, f, LEVEL_SLUGS))
-    summary = parse("summary", check.one_line)
-    atlas = parse("atlas", check.atlas)
-    owasp = parse("owasp", check.owasp)
-    budget = parse("time_budget_minutes", lambda v, f: check.positive_int(v, f, maximum=600))
-    limits = parse("limits", lambda v, f: _parse_limits(check, v, f))
-    artifacts = parse("artifacts", lambda v, f: _parse_artifacts(check, v, f))
-    tiers = parse("tiers", lambda v, f: _parse_tiers(check, v, f)) or ()
-    pass_points = parse("pass_points", lambda v, f: _parse_pass_points(check, v, f))
-    files = parse("files", lambda v, f: _parse_files(check, v, f))
-    tier_ids = {t.id for t in tiers}
-    solutions = parse("solutions", lambda v, f: _parse_solutions(check, v, f, tier_ids))
-    services = parse("services", lambda v, f: _parse_services(check, v, f)) or ()
-    kernel = parse("kernel", lambda v, f: check.choice(v, f, KERNEL_PROFILES)) or "torch"
-    hints = parse("hints", lambda v, f: _parse_hints(check, v, f)) or ()
-    _check_services(check, services, files, artifacts)
+    label = _display_path(manifest_path, labs_dir)
+    data, read_errors = read_yaml(manifest_path, label)
+    if read_errors:
+        return None, [str(error) for error in read_errors]
+    check = _LabChecker(label, lab_dir=lab_dir, check_atlas=check_atlas)
+    if not isinstance(data, dict):
+        check.error("(top level)", "expected a mapping")
+        return None, [str(error) for error in check.errors]
+    check.tier_ids = {t["id"] for t in _dicts(data.get("tiers")) if isinstance(t.get("id"), str)}
+    MANIFEST.check(data, "", check)
+    _check_rules(data, check)
     if check.errors:
-        return None, check.errors
-    return LabSpec(
-        slug=_present(slug),
-        title=_present(title),
-        subskill=_present(subskill),
-        level=_present(level),
-        summary=_present(summary),
-        atlas=_present(atlas),
-        owasp=_present(owasp),
-        time_budget_minutes=_present(budget),
-        limits=_present(limits),
-        artifacts=_present(artifacts),
-        tiers=tiers,
-        pass_points=_present(pass_points),
-        files=_present(files),
-        solutions=_present(solutions),
-        root=lab_dir,
-        services=services,
-        kernel=kernel,
-        hints=hints,
-    ), []
+        return None, [str(error) for error in check.errors]
+    return _build_spec(data, lab_dir), []
 
 
 def _atlas_problem(atlas_id: str) -> str | None:
