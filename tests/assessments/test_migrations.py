@@ -33,3 +33,13 @@ def test_adding_guessing_floors_fills_them_in_for_items_already_loaded():
     new = executor.loader.project_state(AFTER).apps
     floors = dict(new.get_model("assessments", "Item").objects.values_list("key", "irt_c"))
     assert floors == {"ms-b-001": 0.25, "ms-b-002": 0.5, "ms-b-003": 0.0}
+
+
+@pytest.fixture(autouse=True)
+def _schema_back_to_the_latest():
+    """Leave the test database at the latest migrations, whatever a test migrated it back to:
+    every later test runs on the schema the code expects."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
