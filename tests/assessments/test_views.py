@@ -175,4 +175,7 @@ def test_a_quiz_page_starts_or_continues_it(client, learner, practice_quiz):
     page = client.get(url).content.decode()
     assert 'id="quiz-continue"' in page
     assert f'href="{started["Location"]}"' in page
+    index = client.get("/quizzes/").content.decode()  # the same attempts table, with the quiz column
+    assert '<th scope="col">Quiz</th>' in index
+    assert f'<a href="{started["Location"]}">Continue</a>' in index
     assert client.get("/quizzes/no-such-quiz/").status_code == 404
